@@ -1,0 +1,124 @@
+//! The pipeline, wired once: profile → plan → probes (or a saved report) → diagnosis →
+//! render → exit code. Each step is a module of its own; this one only connects them.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::Utc;
+
+use crate::cli::{CheckArgs, Cli, Command, ExplainArgs, OutputArgs};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::plan::{self, Overrides};
+use crate::probe;
+use crate::profile::{self, CONNECTOR_SOURCE};
+use crate::render::{self, Format, Painter};
+use crate::report::{self, Report};
+
+/// Runs the command and returns the exit code it earned.
+pub fn run(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Explain(args) => explain(args),
+        Command::Profiles => {
+            let mut out = std::io::stdout().lock();
+            for name in profile::builtin_profiles() {
+                let p = profile::load(name)?;
+                writeln!(out, "{name:16} {}", p.description).map_err(stdout_error)?;
+            }
+            Ok(Exit::Ready)
+        }
+    }
+}
+
+fn check(args: CheckArgs) -> Result<Exit, Error> {
+    let profile = profile::load(&args.profile)?;
+    let zen = match &args.cidrs {
+        Some(path) => Some(profile::load_feed(path, CONNECTOR_SOURCE)?),
+        None => None,
+    };
+    let overrides = Overrides {
+        dns_server: args.dns_server,
+        targets: args.target,
+        probe_timeout_ms: args
+            .timeout
+            .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        zen,
+        ignore: args.output.ignore.clone(),
+    };
+    let plan = plan::plan(&profile, &overrides, &args.root);
+
+    if args.dry_run {
+        let (resolver, _) = probe::dns::configuration(&plan.resolver);
+        let mut out = std::io::stdout().lock();
+        match args.output.format {
+            Format::Human => {
+                render::human::dry_run(&mut out, &plan, &resolver, painter(&args.output))
+            }
+            Format::Json => render::json::dry_run(&mut out, &plan, &resolver),
+        }
+        .map_err(stdout_error)?;
+        return Ok(Exit::Ready);
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let evidence = runtime.block_on(probe::run(&plan));
+    let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // Do not wait for resolver background tasks: everything we need is in the evidence.
+    runtime.shutdown_background();
+    emit(
+        &Report::new(evidence, started_at, duration_ms),
+        &args.output,
+    )
+}
+
+fn explain(args: ExplainArgs) -> Result<Exit, Error> {
+    let report = report::load(&args.report)?.rejudge(&args.output.ignore);
+    emit(&report, &args.output)
+}
+
+fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
+    if let Some(path) = &output.output {
+        write_report(path, report)?;
+    }
+    let exit = Exit::from_verdict(report.verdict, output.strict);
+    let mut out = std::io::stdout().lock();
+    match output.format {
+        Format::Human => render::human::report(&mut out, report, exit, painter(output)),
+        Format::Json => render::json::report(&mut out, report),
+    }
+    .map_err(stdout_error)?;
+    Ok(exit)
+}
+
+fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
+    let write_error = |source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = std::fs::File::create(path).map_err(write_error)?;
+    render::json::report(&mut file, report).map_err(write_error)
+}
+
+fn painter(output: &OutputArgs) -> Painter {
+    let no_color = std::env::var_os("NO_COLOR");
+    Painter::new(
+        output
+            .color
+            .enabled(std::io::stdout().is_terminal(), no_color.as_deref()),
+    )
+}
+
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Write {
+        path: "standard output".into(),
+        source,
+    }
+}

@@ -1,0 +1,158 @@
+//! The command line: clap definitions and validation of what the user typed, no I/O.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::exit::EXIT_CODES_HELP;
+use crate::plan::TargetSpec;
+use crate::profile::DEFAULT_PROFILE;
+use crate::render::{ColorChoice, Format};
+
+/// Tells whether this VM's egress lets a Zscaler ZPA connector enroll, and if not, why.
+#[derive(Debug, Parser)]
+#[command(name = "zpa-preflight", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe DNS and TCP egress as the connector would, and rank the causes of failure.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(CheckArgs),
+    /// Re-run the diagnosis on a saved JSON report, offline.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Explain(ExplainArgs),
+    /// List the built-in profiles.
+    Profiles,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A built-in profile name, or a profile file.
+    #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE)]
+    pub profile: String,
+    /// A full Zen feed in Zscaler's JSON shape; replaces the profile's ranges.
+    #[arg(long, value_name = "FILE")]
+    pub cidrs: Option<PathBuf>,
+    /// Ask this DNS server instead of the ones in resolv.conf.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_server: Option<SocketAddr>,
+    /// Probe only this host, address or range (repeatable); the profile's names and Zen
+    /// addresses are then left out, its ports kept.
+    #[arg(long, value_name = "HOST|IP|CIDR")]
+    pub target: Vec<TargetSpec>,
+    /// Per-probe timeout, e.g. 2s or 500ms.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+    /// Where /etc and /sys are read from (a mounted disk image, a fixture tree).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Print every name, address and port the run would contact, and contact nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A report written by `check --format json` or `--output`.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Flags shared by `check` and `explain`.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Downgrade this blocking cause to a warning (repeatable), e.g. egress.tcp_9000_blocked.
+    #[arg(long, value_name = "CAUSE_ID", value_parser = parse_cause_id)]
+    pub ignore: Vec<String>,
+    /// Exit 4 when there are warnings but nothing blocks.
+    #[arg(long)]
+    pub strict: bool,
+    /// When to use colour (NO_COLOR is honoured under auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `IP` (port 53) or `IP:PORT` (`[v6]:PORT` for IPv6).
+fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    text.parse::<SocketAddr>()
+        .map_err(|_| format!("'{text}' is not IP or IP:PORT ([IPv6]:PORT)"))
+}
+
+/// A humantime duration, or a bare number of seconds; at least 1 ms.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text).map_err(|e| format!("'{text}': {e}"))?,
+    };
+    if duration < Duration::from_millis(1) || duration > Duration::from_secs(300) {
+        return Err(format!("'{text}' must be between 1ms and 5m"));
+    }
+    Ok(duration)
+}
+
+/// Cause ids are dotted snake_case: `egress.tcp_9000_blocked`.
+fn parse_cause_id(text: &str) -> Result<String, String> {
+    let ok = text.contains('.')
+        && text.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{text}' is not a cause id (like egress.tcp_9000_blocked)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn value_parsers() {
+        assert_eq!(parse_dns_server("127.0.0.1").unwrap().port(), 53);
+        assert_eq!(parse_dns_server("127.0.0.1:5353").unwrap().port(), 5353);
+        assert_eq!(parse_dns_server("[::1]:5353").unwrap().port(), 5353);
+        assert!(parse_dns_server("dns.example").is_err());
+        assert_eq!(parse_timeout("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_cause_id("egress.tcp_9000_blocked").is_ok());
+        assert!(parse_cause_id("Egress").is_err());
+    }
+}

@@ -1,0 +1,322 @@
+//! Diagnosis: pure functions from [`Evidence`] to checks, ranked causes and a verdict.
+//!
+//! No clock, file, network or environment here: the same evidence always gives the same
+//! diagnosis, which is what lets `explain` re-judge a customer's saved report offline and lets
+//! every rule be tested with a few lines of evidence. Rules are listed once, in [`RULES`], in
+//! the order of the enrollment flow: a cause upstream (no resolver, no route) is ranked before
+//! the causes it produces downstream, and the rules themselves avoid reporting a consequence as
+//! a cause (a name that does not resolve is never also "443 blocked").
+
+mod dns;
+mod egress;
+mod run;
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address;
+use crate::evidence::{Evidence, NameResolution};
+use crate::profile::NameSpec;
+
+/// How much a cause matters for enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The connector cannot enroll or stay connected while this holds.
+    Blocking,
+    /// Worth fixing; enrollment may still work.
+    Warning,
+    /// Context, no action needed.
+    Info,
+}
+
+/// One ranked, evidenced explanation of why the connector would stay Pending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    /// Stable dotted id, e.g. `egress.tcp_9000_blocked` (documented in the README).
+    pub id: String,
+    /// 1 for the most likely cause.
+    pub rank: usize,
+    /// How much it matters.
+    pub severity: Severity,
+    /// 0..1: how sure the evidence makes us.
+    pub confidence: f64,
+    /// One line.
+    pub title: String,
+    /// What was seen and what it means.
+    pub detail: String,
+    /// The observations that support it.
+    pub evidence: Vec<String>,
+    /// What to change.
+    pub remedy: String,
+    /// Set when `--ignore` downgraded it from blocking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignored: bool,
+    /// Tie-break inside one rule (e.g. the port's position in the profile).
+    #[serde(skip)]
+    order: usize,
+}
+
+impl Cause {
+    fn new(id: impl Into<String>, severity: Severity, confidence: f64) -> Cause {
+        Cause {
+            id: id.into(),
+            rank: 0,
+            severity,
+            confidence,
+            title: String::new(),
+            detail: String::new(),
+            evidence: Vec::new(),
+            remedy: String::new(),
+            ignored: false,
+            order: 0,
+        }
+    }
+
+    fn title(mut self, text: impl Into<String>) -> Cause {
+        self.title = text.into();
+        self
+    }
+
+    fn detail(mut self, text: impl Into<String>) -> Cause {
+        self.detail = text.into();
+        self
+    }
+
+    fn evidence(mut self, lines: Vec<String>) -> Cause {
+        self.evidence = lines;
+        self
+    }
+
+    fn remedy(mut self, text: impl Into<String>) -> Cause {
+        self.remedy = text.into();
+        self
+    }
+}
+
+/// The state of one check, as a user reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Works.
+    Pass,
+    /// Works partly, or works with a caveat.
+    Warn,
+    /// Does not work.
+    Fail,
+    /// Could not be run; `reason` says why.
+    Skipped,
+}
+
+/// One line of the report's check list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// Stable id: `dns`, `tcp.443`, …
+    pub id: String,
+    /// Display label: `DNS`, `TCP 443`, …
+    pub label: String,
+    /// Pass, warn, fail or skipped.
+    pub status: CheckStatus,
+    /// One line with the numbers.
+    pub summary: String,
+    /// Why it was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Nothing blocks enrollment.
+    Ready,
+    /// At least one blocking cause.
+    Blocked,
+    /// Only warnings.
+    Warnings,
+}
+
+/// Checks, ranked causes and the verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    /// One per check, in display order.
+    pub checks: Vec<Check>,
+    /// Most likely first.
+    pub causes: Vec<Cause>,
+    /// The answer.
+    pub verdict: Verdict,
+}
+
+/// A rule: evidence in, causes out.
+type Rule = fn(&Facts) -> Vec<Cause>;
+
+/// Every rule, in causal order (the order breaks ties between causes of one severity).
+const RULES: &[Rule] = &[
+    // No route explains an unreachable resolver too, so it goes first.
+    egress::no_route,
+    dns::no_resolver,
+    egress::local_firewall,
+    dns::unresolvable,
+    dns::sinkhole,
+    egress::port_blocked,
+    dns::outside_zen,
+    run::incomplete,
+];
+
+/// Judges `evidence`.
+pub fn diagnose(evidence: &Evidence) -> Diagnosis {
+    let facts = Facts::new(evidence);
+    let mut causes: Vec<(usize, Cause)> = RULES
+        .iter()
+        .enumerate()
+        .flat_map(|(index, rule)| rule(&facts).into_iter().map(move |c| (index, c)))
+        .collect();
+    for (_, cause) in &mut causes {
+        if cause.severity == Severity::Blocking && evidence.plan.ignore.contains(&cause.id) {
+            cause.severity = Severity::Warning;
+            cause.ignored = true;
+        }
+    }
+    causes.sort_by(|(ra, a), (rb, b)| {
+        (a.severity, *ra, a.order)
+            .cmp(&(b.severity, *rb, b.order))
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    let mut causes: Vec<Cause> = causes.into_iter().map(|(_, c)| c).collect();
+    for (i, cause) in causes.iter_mut().enumerate() {
+        cause.rank = i + 1;
+    }
+    let verdict = if causes.iter().any(|c| c.severity == Severity::Blocking) {
+        Verdict::Blocked
+    } else if causes.iter().any(|c| c.severity == Severity::Warning) {
+        Verdict::Warnings
+    } else {
+        Verdict::Ready
+    };
+    let mut checks = vec![dns::check(&facts)];
+    checks.extend(egress::checks(&facts));
+    Diagnosis {
+        checks,
+        causes,
+        verdict,
+    }
+}
+
+/// What an answer address means for this name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AddrClass {
+    /// Inside the declared Zen ranges: trusted whatever its class.
+    Zen,
+    /// A special-purpose address a public name must not have.
+    Sinkhole(&'static str),
+    /// Public, outside the ranges, for a name whose answers should be inside them.
+    OutsideZen,
+    /// Public, for a name not expected inside the ranges (CDN-hosted control hosts).
+    Public,
+}
+
+/// A planned name with its answers, classified once for every rule.
+struct NameView<'a> {
+    spec: &'a NameSpec,
+    resolution: Option<&'a NameResolution>,
+    answers: Vec<(IpAddr, AddrClass)>,
+}
+
+impl NameView<'_> {
+    /// Whether it has an answer the connector could use.
+    fn usable(&self) -> bool {
+        self.answers
+            .iter()
+            .any(|(_, class)| !matches!(class, AddrClass::Sinkhole(_)))
+    }
+}
+
+/// The evidence with the derived views every rule needs.
+struct Facts<'a> {
+    evidence: &'a Evidence,
+    names: Vec<NameView<'a>>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(evidence: &'a Evidence) -> Facts<'a> {
+        let zen = &evidence.plan.zen;
+        let names = evidence
+            .plan
+            .names
+            .iter()
+            .map(|spec| {
+                let resolution = evidence.dns.names.iter().find(|r| r.host == spec.host);
+                let answers = resolution
+                    .map(|r| r.addresses())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|addr| {
+                        let class = if zen.contains(addr) {
+                            AddrClass::Zen
+                        } else if let Some(label) = address::special_purpose(addr) {
+                            AddrClass::Sinkhole(label)
+                        } else if spec.role.expects_zen() {
+                            AddrClass::OutsideZen
+                        } else {
+                            AddrClass::Public
+                        };
+                        (addr, class)
+                    })
+                    .collect();
+                NameView {
+                    spec,
+                    resolution,
+                    answers,
+                }
+            })
+            .collect();
+        Facts { evidence, names }
+    }
+}
+
+/// "a, b, c" with at most `max` items and a count of the rest.
+fn list<T: std::fmt::Display>(items: &[T], max: usize) -> String {
+    let mut out: Vec<String> = items.iter().take(max).map(ToString::to_string).collect();
+    if items.len() > max {
+        out.push(format!("{} more", items.len() - max));
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn ignore_downgrades_a_blocking_cause() {
+        let mut ev = healthy();
+        set_port(&mut ev, 9000, timed_out());
+        ev.plan.ignore = vec!["egress.tcp_9000_blocked".into()];
+        let d = diagnose(&ev);
+        assert_eq!(d.verdict, Verdict::Warnings);
+        assert_eq!(d.causes[0].id, "egress.tcp_9000_blocked");
+        assert_eq!(d.causes[0].severity, Severity::Warning);
+        assert!(d.causes[0].ignored);
+    }
+
+    #[test]
+    fn ranks_are_dense_and_blocking_comes_first() {
+        let mut ev = healthy();
+        answer(
+            &mut ev,
+            "co2br.prod.zpath.net",
+            &["165.225.112.252", "8.8.4.4"],
+        );
+        set_port(&mut ev, 9000, timed_out());
+        let d = diagnose(&ev);
+        assert_eq!(d.causes.last().unwrap().id, "dns.outside_zen");
+        let ids: Vec<(&str, usize)> = d.causes.iter().map(|c| (c.id.as_str(), c.rank)).collect();
+        assert_eq!(ids[0], ("egress.tcp_9000_blocked", 1));
+        assert!(ids.iter().enumerate().all(|(i, (_, rank))| *rank == i + 1));
+    }
+}

@@ -1,0 +1,62 @@
+//! Rules about the run itself: a verdict is only as good as the probes that finished.
+
+use super::{Cause, Facts, Severity};
+use crate::evidence::{QueryOutcome, TcpOutcome, secs};
+
+/// `run.incomplete`: probes were abandoned at the overall deadline, so "ready" cannot be said.
+pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
+    let ev = facts.evidence;
+    let queries = ev
+        .dns
+        .names
+        .iter()
+        .flat_map(|n| [&n.a, &n.aaaa])
+        .filter(|q| **q == QueryOutcome::DeadlineReached)
+        .count();
+    let connects = ev
+        .tcp
+        .attempts
+        .iter()
+        .filter(|a| a.outcome == TcpOutcome::DeadlineReached)
+        .count();
+    if queries + connects == 0 {
+        return Vec::new();
+    }
+    vec![
+        Cause::new("run.incomplete", Severity::Warning, 0.5)
+            .title("Some probes did not finish before the overall deadline")
+            .detail(format!(
+                "{queries} DNS queries and {connects} connects were still pending after {}; \
+                 their checks are unknown, not passed.",
+                secs(ev.plan.timeouts.overall_ms)
+            ))
+            .evidence(vec![format!(
+                "overall deadline {}, probe timeout {}, at most {} in flight",
+                secs(ev.plan.timeouts.overall_ms),
+                secs(ev.plan.timeouts.probe_ms),
+                ev.plan.limits.max_in_flight
+            )])
+            .remedy(
+                "Run again with a longer deadline (the profile's [timeouts] overall) or fewer \
+                 targets; a very slow resolver is worth a look on its own.",
+            ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{Verdict, diagnose};
+    use crate::evidence::TcpOutcome;
+
+    #[test]
+    fn abandoned_probes_are_not_a_pass() {
+        let mut ev = healthy();
+        set_port(&mut ev, 9000, TcpOutcome::DeadlineReached);
+        let d = diagnose(&ev);
+        assert_eq!(d.verdict, Verdict::Warnings);
+        assert_eq!(d.causes[0].id, "run.incomplete");
+        let tcp = d.checks.iter().find(|c| c.id == "tcp.9000").unwrap();
+        assert_eq!(tcp.status, super::super::CheckStatus::Skipped);
+    }
+}

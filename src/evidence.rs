@@ -1,0 +1,311 @@
+//! Evidence: what the probes observed, as plain serde data.
+//!
+//! This is the boundary between the world and the judgement. Probes fill it; the diagnosis
+//! reads only it (plus the plan it carries), so a saved report can be re-judged anywhere.
+//! A probe that could not run is recorded as such (`not_run` with the reason), never as a
+//! pass or a failure. Failure kinds are closed enums with stable snake_case tags: rules match
+//! on them, never on message text.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Origin, Plan};
+use crate::profile::Hostname;
+
+/// Everything a run observed, with the plan it followed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// What was to be checked and the yardsticks (ports, Zen ranges, thresholds).
+    pub plan: Plan,
+    /// The DNS probe.
+    pub dns: DnsEvidence,
+    /// The TCP probe.
+    pub tcp: TcpEvidence,
+}
+
+/// The resolver configuration and every name's answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsEvidence {
+    /// Whether there was a resolver to ask at all.
+    pub resolver: ResolverState,
+    /// One entry per planned name, in plan order.
+    pub names: Vec<NameResolution>,
+}
+
+/// The state of the resolver configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ResolverState {
+    /// Nameservers to ask were found.
+    Configured {
+        /// Where they came from (`--dns-server` or a resolv.conf path).
+        source: String,
+        /// The servers, as `ip:port`.
+        nameservers: Vec<String>,
+    },
+    /// The resolv.conf exists but names no nameserver.
+    NoNameserver {
+        /// The file read.
+        path: String,
+    },
+    /// The resolv.conf is missing or unreadable.
+    Unreadable {
+        /// The file.
+        path: String,
+        /// The OS error.
+        error: String,
+    },
+}
+
+/// The answers for one name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NameResolution {
+    /// The name asked.
+    pub host: Hostname,
+    /// The A query.
+    pub a: QueryOutcome,
+    /// The AAAA query.
+    pub aaaa: QueryOutcome,
+    /// Time until both answers were in.
+    pub elapsed_ms: u64,
+}
+
+impl NameResolution {
+    /// Every address from both answers.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        [&self.a, &self.aaaa]
+            .into_iter()
+            .flat_map(|q| match q {
+                QueryOutcome::Answered { addresses, .. } => addresses.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The more telling of the two outcomes: an answer beats an error, an error beats "no data".
+    pub fn outcome(&self) -> &QueryOutcome {
+        if self.a.severity() >= self.aaaa.severity() {
+            &self.a
+        } else {
+            &self.aaaa
+        }
+    }
+}
+
+/// How one DNS query ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QueryOutcome {
+    /// Records came back.
+    Answered {
+        /// The addresses, in answer order.
+        addresses: Vec<IpAddr>,
+        /// The smallest TTL among the address records.
+        ttl_s: u32,
+        /// CNAME targets followed from the asked name, in order.
+        cname_chain: Vec<String>,
+    },
+    /// NOERROR without records of this type (normal for AAAA).
+    NoRecords,
+    /// The name does not exist.
+    NxDomain,
+    /// The server failed (SERVFAIL).
+    ServFail,
+    /// The server refused to answer.
+    Refused,
+    /// Another error response code.
+    ErrorCode {
+        /// Its name, e.g. `NotImp`.
+        code: String,
+    },
+    /// No answer before the probe timeout (a silent or dropped resolver).
+    TimedOut {
+        /// The timeout that ran out.
+        after_ms: u64,
+    },
+    /// The nameserver could not be reached at all (no route, refused port).
+    Unreachable {
+        /// The OS error.
+        detail: String,
+    },
+    /// An answer that could not be used (malformed, mismatched).
+    Malformed {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The query was not sent.
+    NotRun {
+        /// Why.
+        reason: String,
+    },
+    /// Still pending when the run's overall deadline passed.
+    DeadlineReached,
+}
+
+impl QueryOutcome {
+    /// Rank used by [`NameResolution::outcome`].
+    fn severity(&self) -> u8 {
+        match self {
+            QueryOutcome::Answered { .. } => 5,
+            QueryOutcome::NxDomain
+            | QueryOutcome::ServFail
+            | QueryOutcome::Refused
+            | QueryOutcome::ErrorCode { .. }
+            | QueryOutcome::Malformed { .. } => 4,
+            QueryOutcome::TimedOut { .. } | QueryOutcome::Unreachable { .. } => 3,
+            QueryOutcome::NotRun { .. } | QueryOutcome::DeadlineReached => 2,
+            QueryOutcome::NoRecords => 1,
+        }
+    }
+
+    /// Whether the resolver itself could not be reached (as opposed to answering badly).
+    pub fn resolver_silent(&self) -> bool {
+        matches!(
+            self,
+            QueryOutcome::TimedOut { .. } | QueryOutcome::Unreachable { .. }
+        )
+    }
+
+    /// A short human label.
+    pub fn label(&self) -> String {
+        match self {
+            QueryOutcome::Answered { addresses, .. } => format!("{} address(es)", addresses.len()),
+            QueryOutcome::NoRecords => "no records".into(),
+            QueryOutcome::NxDomain => "NXDOMAIN".into(),
+            QueryOutcome::ServFail => "SERVFAIL".into(),
+            QueryOutcome::Refused => "REFUSED".into(),
+            QueryOutcome::ErrorCode { code } => code.clone(),
+            QueryOutcome::TimedOut { after_ms } => format!("timed out after {}", secs(*after_ms)),
+            QueryOutcome::Unreachable { detail } => format!("resolver unreachable ({detail})"),
+            QueryOutcome::Malformed { detail } => format!("malformed answer ({detail})"),
+            QueryOutcome::NotRun { reason } => format!("not run: {reason}"),
+            QueryOutcome::DeadlineReached => "abandoned at the overall deadline".into(),
+        }
+    }
+}
+
+/// Every TCP connection attempt.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TcpEvidence {
+    /// One per (address, port), in no particular order.
+    pub attempts: Vec<TcpAttempt>,
+}
+
+/// One connection attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TcpAttempt {
+    /// Destination address.
+    pub addr: IpAddr,
+    /// Destination port.
+    pub port: u16,
+    /// Why this address was tried.
+    pub origin: Origin,
+    /// What happened.
+    pub outcome: TcpOutcome,
+}
+
+/// How one TCP connect ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TcpOutcome {
+    /// The handshake completed (the connection was closed at once, nothing sent).
+    Connected {
+        /// Handshake time.
+        ms: u64,
+    },
+    /// A RST came back: nothing listens, or a firewall rejects.
+    Refused {
+        /// Time to the RST.
+        ms: u64,
+    },
+    /// No answer: the SYN was silently dropped somewhere.
+    TimedOut {
+        /// The timeout that ran out.
+        ms: u64,
+    },
+    /// ICMP host unreachable or prohibited: a router or firewall rejects.
+    HostUnreachable {
+        /// Time to the error.
+        ms: u64,
+    },
+    /// The kernel has no route to the network (no default route, no egress interface).
+    NoRoute {
+        /// Time to the error.
+        ms: u64,
+    },
+    /// The local kernel refused (EPERM/EACCES): local netfilter or a policy route.
+    PermissionDenied {
+        /// The OS error.
+        detail: String,
+    },
+    /// Any other error.
+    Other {
+        /// The OS error.
+        detail: String,
+    },
+    /// Not attempted.
+    NotRun {
+        /// Why.
+        reason: String,
+    },
+    /// Still pending (or still queued) when the run's overall deadline passed.
+    DeadlineReached,
+}
+
+impl TcpOutcome {
+    /// Whether the attempt says the path is open.
+    pub fn connected(&self) -> bool {
+        matches!(self, TcpOutcome::Connected { .. })
+    }
+
+    /// Whether the attempt ran and failed in a way that points at the path to this destination.
+    pub fn blocked(&self) -> bool {
+        matches!(
+            self,
+            TcpOutcome::Refused { .. }
+                | TcpOutcome::TimedOut { .. }
+                | TcpOutcome::HostUnreachable { .. }
+                | TcpOutcome::Other { .. }
+        )
+    }
+
+    /// A stable snake_case tag, the same as in the JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TcpOutcome::Connected { .. } => "connected",
+            TcpOutcome::Refused { .. } => "refused",
+            TcpOutcome::TimedOut { .. } => "timed_out",
+            TcpOutcome::HostUnreachable { .. } => "host_unreachable",
+            TcpOutcome::NoRoute { .. } => "no_route",
+            TcpOutcome::PermissionDenied { .. } => "permission_denied",
+            TcpOutcome::Other { .. } => "other",
+            TcpOutcome::NotRun { .. } => "not_run",
+            TcpOutcome::DeadlineReached => "deadline_reached",
+        }
+    }
+
+    /// A short human label.
+    pub fn label(&self) -> String {
+        match self {
+            TcpOutcome::Connected { ms } => format!("connected ({ms} ms)"),
+            TcpOutcome::Refused { ms } => format!("refused ({ms} ms)"),
+            TcpOutcome::TimedOut { ms } => format!("timed out ({})", secs(*ms)),
+            TcpOutcome::HostUnreachable { .. } => "host unreachable (ICMP)".into(),
+            TcpOutcome::NoRoute { .. } => "no route to network".into(),
+            TcpOutcome::PermissionDenied { detail } => format!("denied locally ({detail})"),
+            TcpOutcome::Other { detail } => format!("error ({detail})"),
+            TcpOutcome::NotRun { reason } => format!("not run: {reason}"),
+            TcpOutcome::DeadlineReached => "abandoned at the overall deadline".into(),
+        }
+    }
+}
+
+/// A duration the way people read it: "350 ms" below a second, "3.0 s" above.
+pub fn secs(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}

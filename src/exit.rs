@@ -1,0 +1,69 @@
+//! Exit codes: computed from the outcome, never chosen ad hoc, so automation can tell
+//! "the VM is not ready" from "the tool failed" (the convention of Replicated's preflight).
+
+use crate::diagnose::Verdict;
+
+/// The process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: nothing blocks enrollment (warnings allowed unless `--strict`).
+    Ready = 0,
+    /// 1: the tool itself failed (cannot write the report, internal error).
+    ToolFailed = 1,
+    /// 2: usage or input error (bad flag, malformed profile, feed or report).
+    Usage = 2,
+    /// 3: at least one blocking cause was found.
+    Blocked = 3,
+    /// 4: only warnings, and `--strict` was given.
+    Warnings = 4,
+}
+
+impl Exit {
+    /// The code for a verdict.
+    pub fn from_verdict(verdict: Verdict, strict: bool) -> Exit {
+        match verdict {
+            Verdict::Ready => Exit::Ready,
+            Verdict::Blocked => Exit::Blocked,
+            Verdict::Warnings if strict => Exit::Warnings,
+            Verdict::Warnings => Exit::Ready,
+        }
+    }
+
+    /// The numeric code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The table printed by `--help` and copied in the README.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  ready: no blocking cause (warnings allowed unless --strict)
+  1  the tool itself failed
+  2  usage or input error (bad flag, malformed profile, feed or report)
+  3  blocked: at least one blocking cause
+  4  warnings only, and --strict was given";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_to_code() {
+        let cases = [
+            (Verdict::Ready, false, 0),
+            (Verdict::Ready, true, 0),
+            (Verdict::Blocked, false, 3),
+            (Verdict::Blocked, true, 3),
+            (Verdict::Warnings, false, 0),
+            (Verdict::Warnings, true, 4),
+        ];
+        for (verdict, strict, code) in cases {
+            assert_eq!(
+                Exit::from_verdict(verdict, strict).code(),
+                code,
+                "{verdict:?} {strict}"
+            );
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The `zpa-preflight` binary: parse the command line, run the pipeline, exit with its code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use zpa_preflight::{app, cli::Cli, exit::Exit};
+
+fn main() -> ExitCode {
+    // clap exits 2 on a usage error and 0 for --help and --version.
+    let cli = Cli::parse();
+    // A panic is a failure of the tool (1), never to be mistaken for "blocked" (3).
+    match std::panic::catch_unwind(|| app::run(cli)) {
+        Ok(Ok(exit)) => ExitCode::from(exit.code()),
+        Ok(Err(error)) => {
+            eprintln!("zpa-preflight: error: {error}");
+            ExitCode::from(error.exit().code())
+        }
+        Err(_) => ExitCode::from(Exit::ToolFailed.code()),
+    }
+}

@@ -1,0 +1,391 @@
+//! The plan: exactly what a run will contact, derived from the profile and the flags.
+//!
+//! Pure and deterministic, so `--dry-run` can show a security team the list before anything is
+//! sent, and so the plan can travel inside the report: `explain` then judges a saved run
+//! against the same names, ports and ranges it was made with, offline.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{Hostname, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, ZenRanges};
+
+/// Addresses a `--target CIDR` is sampled at, at most: enough to see a partial allowlist.
+const SAMPLES_PER_USER_RANGE: u128 = 4;
+
+/// What `--target` accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// A host name, resolved like a broker name.
+    Host(Hostname),
+    /// One address.
+    Addr(IpAddr),
+    /// A range, sampled.
+    Net(IpNet),
+}
+
+impl FromStr for TargetSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(addr) = IpAddr::from_str(s) {
+            return Ok(TargetSpec::Addr(addr));
+        }
+        if s.contains('/') {
+            return IpNet::from_str(s)
+                .map(|n| TargetSpec::Net(n.trunc()))
+                .map_err(|_| format!("'{s}' is not a valid CIDR"));
+        }
+        Hostname::from_str(s)
+            .map(TargetSpec::Host)
+            .map_err(|_| format!("'{s}' is not a host name, an IP address or a CIDR"))
+    }
+}
+
+/// The values flags set over the profile's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--dns-server`: ask this server instead of the system's resolvers.
+    pub dns_server: Option<SocketAddr>,
+    /// `--target`: probe only these (the profile's names and Zen addresses are left out).
+    pub targets: Vec<TargetSpec>,
+    /// `--timeout`: the per-probe timeout.
+    pub probe_timeout_ms: Option<u64>,
+    /// `--cidrs`: a full feed that replaces the profile's Zen ranges.
+    pub zen: Option<ZenRanges>,
+    /// `--ignore`: cause ids downgraded from blocking to warning.
+    pub ignore: Vec<String>,
+}
+
+/// Where DNS questions go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ResolverPlan {
+    /// The nameservers of this resolv.conf (under `--root`), as the connector itself would.
+    System {
+        /// Path of the resolv.conf read.
+        path: String,
+    },
+    /// One server named with `--dns-server`.
+    Explicit {
+        /// Its address and port.
+        server: SocketAddr,
+    },
+}
+
+/// Why an address is probed; decides how much its result weighs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// An answer for a profile name (or a `--target` host): a real listener.
+    Name {
+        /// The name.
+        host: Hostname,
+        /// Its role.
+        role: Role,
+    },
+    /// A single address the feed publishes (a /32 or /128 entry).
+    Published,
+    /// One address picked inside a wider Zen range; it may host nothing.
+    RangeSample {
+        /// The range it was picked from.
+        range: IpNet,
+    },
+    /// An address or range given with `--target`.
+    User {
+        /// What the user typed.
+        spec: String,
+    },
+}
+
+impl Origin {
+    /// Whether a failure here is enough for a blocking cause. A sampled address may simply
+    /// host nothing, so it only ever adds evidence.
+    pub fn drives_verdict(&self) -> bool {
+        matches!(self, Origin::Name { .. } | Origin::User { .. })
+    }
+}
+
+/// An address probed without DNS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixedTarget {
+    /// The address.
+    pub addr: IpAddr,
+    /// Why it is probed.
+    pub origin: Origin,
+}
+
+/// Everything a run will do, and the yardsticks its results are judged with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Profile name.
+    pub profile: String,
+    /// Where the profile was read.
+    pub profile_origin: String,
+    /// Where DNS questions go.
+    pub resolver: ResolverPlan,
+    /// The ports, in the order the connector needs them.
+    pub ports: Vec<PortSpec>,
+    /// Names resolved (A and AAAA), then connected to on their ports.
+    pub names: Vec<NameSpec>,
+    /// Addresses connected to on `fixed_ports` without DNS.
+    pub fixed_targets: Vec<FixedTarget>,
+    /// Ports tried on every fixed target.
+    pub fixed_ports: Vec<u16>,
+    /// The Zen ranges.
+    pub zen: ZenRanges,
+    /// Deadlines.
+    pub timeouts: Timeouts,
+    /// Bounds.
+    pub limits: Limits,
+    /// Cause ids the user downgraded with `--ignore`.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+impl Plan {
+    /// The profile's declaration for `port`, if any.
+    pub fn port(&self, port: u16) -> Option<&PortSpec> {
+        self.ports.iter().find(|p| p.port == port)
+    }
+}
+
+/// Builds the plan. `root` is where `/etc/resolv.conf` is read from.
+pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
+    let zen = overrides.zen.clone().unwrap_or_else(|| profile.zen.clone());
+    let broker_ports = union_ports(
+        profile
+            .names
+            .iter()
+            .filter(|n| n.role == Role::Broker)
+            .flat_map(|n| n.ports.iter().copied()),
+    );
+    let fixed_ports = if broker_ports.is_empty() {
+        profile.ports.iter().map(|p| p.port).collect()
+    } else {
+        broker_ports
+    };
+    let (names, fixed_targets) = if overrides.targets.is_empty() {
+        (profile.names.clone(), zen_targets(&zen, &profile.limits))
+    } else {
+        user_targets(&overrides.targets, &fixed_ports)
+    };
+    let resolver = match overrides.dns_server {
+        Some(server) => ResolverPlan::Explicit { server },
+        None => ResolverPlan::System {
+            path: root.join("etc/resolv.conf").display().to_string(),
+        },
+    };
+    let mut timeouts = profile.timeouts;
+    if let Some(ms) = overrides.probe_timeout_ms {
+        timeouts.probe_ms = ms;
+        timeouts.overall_ms = timeouts.overall_ms.max(ms.saturating_mul(2));
+    }
+    Plan {
+        profile: profile.name.clone(),
+        profile_origin: profile.origin.clone(),
+        resolver,
+        ports: profile.ports.clone(),
+        names,
+        fixed_targets,
+        fixed_ports,
+        zen,
+        timeouts,
+        limits: profile.limits,
+        ignore: overrides.ignore.clone(),
+    }
+}
+
+fn union_ports(ports: impl Iterator<Item = u16>) -> Vec<u16> {
+    let mut out: Vec<u16> = Vec::new();
+    for p in ports {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Published single addresses, then one address inside each of a spread of wider ranges.
+fn zen_targets(zen: &ZenRanges, limits: &Limits) -> Vec<FixedTarget> {
+    let (singles, wide): (Vec<IpNet>, Vec<IpNet>) = zen
+        .ranges
+        .iter()
+        .partition(|n| n.prefix_len() == n.max_prefix_len());
+    let published = spread(&singles, limits.max_published)
+        .into_iter()
+        .map(|net| FixedTarget {
+            addr: net.addr(),
+            origin: Origin::Published,
+        });
+    // IPv4 only: many VMs have no IPv6 egress at all, which would drown the sample in noise.
+    let wide_v4: Vec<IpNet> = wide.into_iter().filter(|n| n.addr().is_ipv4()).collect();
+    let samples = spread(&wide_v4, limits.max_sampled_ranges)
+        .into_iter()
+        .filter_map(|net| {
+            Some(FixedTarget {
+                addr: net.hosts().next()?,
+                origin: Origin::RangeSample { range: net },
+            })
+        });
+    published.chain(samples).collect()
+}
+
+/// Up to `n` items evenly spread over `items`, so a cap does not only probe one region.
+fn spread<T: Copy>(items: &[T], n: usize) -> Vec<T> {
+    if items.len() <= n {
+        return items.to_vec();
+    }
+    (0..n).map(|i| items[i * items.len() / n]).collect()
+}
+
+fn user_targets(targets: &[TargetSpec], ports: &[u16]) -> (Vec<NameSpec>, Vec<FixedTarget>) {
+    let mut names = Vec::new();
+    let mut fixed = Vec::new();
+    for target in targets {
+        match target {
+            TargetSpec::Host(host) => names.push(NameSpec {
+                host: host.clone(),
+                role: Role::Target,
+                ports: ports.to_vec(),
+                required: true,
+                source: "--target".into(),
+            }),
+            TargetSpec::Addr(addr) => fixed.push(FixedTarget {
+                addr: *addr,
+                origin: Origin::User {
+                    spec: addr.to_string(),
+                },
+            }),
+            TargetSpec::Net(net) => {
+                for addr in sample_net(*net) {
+                    fixed.push(FixedTarget {
+                        addr,
+                        origin: Origin::User {
+                            spec: net.to_string(),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    (names, fixed)
+}
+
+/// A few host addresses spread across `net` (the first one always included).
+fn sample_net(net: IpNet) -> Vec<IpAddr> {
+    let bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    let size: u128 = if bits >= 128 {
+        u128::MAX
+    } else {
+        1u128 << bits
+    };
+    if size <= 2 {
+        return vec![net.addr()];
+    }
+    let usable = size - 2;
+    let n = usable.min(SAMPLES_PER_USER_RANGE);
+    let base = match net.network() {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    (0..n)
+        .map(|i| {
+            let offset = 1 + i * (usable / n);
+            match net {
+                IpNet::V4(_) => IpAddr::from(std::net::Ipv4Addr::from((base + offset) as u32)),
+                IpNet::V6(_) => IpAddr::from(std::net::Ipv6Addr::from(base + offset)),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile;
+
+    fn app() -> Profile {
+        profile::load(profile::DEFAULT_PROFILE).unwrap()
+    }
+
+    #[test]
+    fn default_plan_resolves_profile_names_and_samples_zen() {
+        let plan = plan(&app(), &Overrides::default(), Path::new("/mnt/vm"));
+        assert_eq!(
+            plan.resolver,
+            ResolverPlan::System {
+                path: "/mnt/vm/etc/resolv.conf".into()
+            }
+        );
+        assert_eq!(plan.fixed_ports, vec![443, 9000]);
+        assert!(
+            plan.names
+                .iter()
+                .any(|n| n.host.as_str() == "co2br.prod.zpath.net")
+        );
+        let published = plan
+            .fixed_targets
+            .iter()
+            .filter(|t| t.origin == Origin::Published)
+            .count();
+        assert_eq!(published, 5);
+        let sample = plan
+            .fixed_targets
+            .iter()
+            .find(|t| matches!(t.origin, Origin::RangeSample { .. }))
+            .unwrap();
+        assert!(plan.zen.contains(sample.addr));
+    }
+
+    #[test]
+    fn targets_replace_the_profile_targets() {
+        let overrides = Overrides {
+            targets: vec![
+                "broker.lab.test".parse().unwrap(),
+                "127.0.0.5".parse().unwrap(),
+                "198.18.0.0/24".parse().unwrap(),
+            ],
+            probe_timeout_ms: Some(500),
+            ..Overrides::default()
+        };
+        let plan = plan(&app(), &overrides, Path::new("/"));
+        assert_eq!(plan.names.len(), 1);
+        assert_eq!(plan.names[0].role, Role::Target);
+        assert_eq!(plan.names[0].ports, vec![443, 9000]);
+        let addrs: Vec<String> = plan
+            .fixed_targets
+            .iter()
+            .map(|t| t.addr.to_string())
+            .collect();
+        assert_eq!(
+            addrs,
+            [
+                "127.0.0.5",
+                "198.18.0.1",
+                "198.18.0.64",
+                "198.18.0.127",
+                "198.18.0.190"
+            ]
+        );
+        assert_eq!(plan.timeouts.probe_ms, 500);
+    }
+
+    #[test]
+    fn target_spec_rejects_garbage() {
+        assert!("10.0.0.0/33".parse::<TargetSpec>().is_err());
+        assert!("not a host".parse::<TargetSpec>().is_err());
+        assert_eq!(
+            "::1".parse::<TargetSpec>().unwrap(),
+            TargetSpec::Addr("::1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn spread_keeps_ends_apart() {
+        assert_eq!(spread(&[1, 2, 3, 4, 5, 6, 7, 8], 4), vec![1, 3, 5, 7]);
+        assert_eq!(spread(&[1, 2], 4), vec![1, 2]);
+    }
+}

@@ -1,0 +1,562 @@
+//! The profile: what a run checks — names, ports, Zen ranges, timeouts and limits.
+//!
+//! Profiles are data (`checks/profiles/*.toml`, embedded at build time) so that a deployment
+//! whose requirements differ changes a line, not code. This module reads and validates them;
+//! it does not decide what to probe (that is [`crate::plan`]) and never touches the network.
+//! Every error names the file and, where the parser knows it, the line: a malformed profile
+//! is a usage error (exit 2), never a panic.
+
+pub mod feed;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use feed::{CONNECTOR_SOURCE, ZenRanges};
+
+/// The profile `check` uses when `--profile` is not given.
+pub const DEFAULT_PROFILE: &str = "app-connector";
+
+/// Prefix of a path that names a file embedded from `checks/` rather than one on disk.
+const BUILTIN_PREFIX: &str = "builtin:";
+
+/// The data files of `checks/`, embedded so the binary works alone on a fresh VM.
+const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "profiles/app-connector.toml",
+        include_str!("../../checks/profiles/app-connector.toml"),
+    ),
+    (
+        "profiles/cloud-connector.toml",
+        include_str!("../../checks/profiles/cloud-connector.toml"),
+    ),
+    (
+        "feeds/zpa-private.json",
+        include_str!("../../checks/feeds/zpa-private.json"),
+    ),
+];
+
+/// Why a profile or feed could not be used. Each message is one line that names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The path as given.
+        file: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid profile or feed.
+    #[error("{file}: {message}")]
+    Invalid {
+        /// The path as given, or `built-in:…`.
+        file: String,
+        /// What is wrong, with the line when known.
+        message: String,
+    },
+    /// `--profile NAME` named neither a built-in profile nor an existing file.
+    #[error("unknown profile '{0}': not a file, and the built-in profiles are {list}", list = builtin_profiles().join(", "))]
+    Unknown(String),
+}
+
+/// What a connector role means for the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Locates the brokers (co2br); its answers are the control channel's real destinations.
+    Broker,
+    /// The enrollment API, reached through the brokers.
+    Enrollment,
+    /// Software distribution and package hosts, served by a public CDN rather than the Zen ranges.
+    Control,
+    /// A host the user named with `--target`.
+    Target,
+}
+
+impl Role {
+    /// Whether this name's answers must fall inside the Zen ranges; a miss hints at a hijack.
+    pub fn expects_zen(self) -> bool {
+        matches!(self, Role::Broker | Role::Enrollment)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Broker => "broker",
+            Role::Enrollment => "enrollment",
+            Role::Control => "control",
+            Role::Target => "target",
+        })
+    }
+}
+
+/// One port the connector needs, with whether it is required and where that fact comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    /// TCP port number.
+    pub port: u16,
+    /// A failure on a required port blocks; on an optional one it warns.
+    pub required: bool,
+    /// What the connector uses it for.
+    pub purpose: String,
+    /// One-line provenance of the requirement.
+    pub source: String,
+}
+
+/// One name the connector resolves, and the ports it then connects to on every answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameSpec {
+    /// Fully qualified host name.
+    pub host: Hostname,
+    /// What the connector uses it for.
+    pub role: Role,
+    /// Ports probed on each address the name resolves to (each must be declared in `ports`).
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// A failure for a required name blocks; for an optional one it warns.
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// One-line provenance.
+    #[serde(default)]
+    pub source: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A syntactically valid DNS host name (checked when the profile is read).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Hostname(String);
+
+impl Hostname {
+    /// The name without a trailing dot.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Hostname {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let name = text.trim_end_matches('.');
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if valid {
+            Ok(Hostname(name.to_ascii_lowercase()))
+        } else {
+            Err(format!("'{text}' is not a valid host name"))
+        }
+    }
+}
+
+impl FromStr for Hostname {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Hostname::try_from(s.to_string())
+    }
+}
+
+impl From<Hostname> for String {
+    fn from(h: Hostname) -> String {
+        h.0
+    }
+}
+
+impl fmt::Display for Hostname {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Deadlines, in milliseconds so that the JSON report is plain numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timeouts {
+    /// One DNS query or one TCP connect gives up after this long.
+    pub probe_ms: u64,
+    /// The whole run gives up after this long, whatever is still pending.
+    pub overall_ms: u64,
+}
+
+/// Bounds that keep a run polite and fast.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Connections and queries in flight at once.
+    pub max_in_flight: usize,
+    /// Published single broker addresses (feed /32s) probed at most.
+    pub max_published: usize,
+    /// Wider Zen ranges sampled (one address each) at most.
+    pub max_sampled_ranges: usize,
+}
+
+/// A validated profile, ready to be planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Short name, e.g. `app-connector`.
+    pub name: String,
+    /// One line for humans.
+    pub description: String,
+    /// Where it was read: `built-in:profiles/…` or a path.
+    pub origin: String,
+    /// When its facts were last checked against their sources.
+    pub checked: String,
+    /// Deadlines.
+    pub timeouts: Timeouts,
+    /// Bounds.
+    pub limits: Limits,
+    /// Ports, in the order the connector needs them (earlier ports are upstream causes).
+    pub ports: Vec<PortSpec>,
+    /// Names to resolve.
+    pub names: Vec<NameSpec>,
+    /// The Zen ranges answers and targets are judged against.
+    pub zen: ZenRanges,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+    description: String,
+    checked: String,
+    timeouts: TimeoutsFile,
+    limits: Limits,
+    zen: ZenFile,
+    ports: Vec<PortSpec>,
+    #[serde(default)]
+    names: Vec<NameSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeoutsFile {
+    #[serde(deserialize_with = "human_duration")]
+    probe: Duration,
+    #[serde(deserialize_with = "human_duration")]
+    overall: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZenFile {
+    /// A feed file in Zscaler's JSON shape: `builtin:feeds/…` or a path relative to the profile.
+    feed: Option<String>,
+    /// The feed rows to keep.
+    #[serde(default = "connector_source")]
+    source: String,
+    /// Whether the feed is the complete published list.
+    #[serde(default)]
+    complete: bool,
+    /// Extra ranges declared inline: how a lab or a private deployment names its own brokers.
+    #[serde(default)]
+    ranges: Vec<String>,
+}
+
+fn connector_source() -> String {
+    CONNECTOR_SOURCE.to_string()
+}
+
+fn human_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("'{text}' is not a duration ({e})")))
+}
+
+/// The names of the built-in profiles.
+pub fn builtin_profiles() -> Vec<&'static str> {
+    BUILTIN_FILES
+        .iter()
+        .filter_map(|(path, _)| path.strip_prefix("profiles/")?.strip_suffix(".toml"))
+        .collect()
+}
+
+/// The embedded text of a `checks/` file, by its path relative to `checks/`.
+fn builtin_file(path: &str) -> Option<&'static str> {
+    BUILTIN_FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, text)| *text)
+}
+
+/// Loads `spec`: the name of a built-in profile, or a path to a profile file.
+pub fn load(spec: &str) -> Result<Profile, ProfileError> {
+    if let Some(text) = builtin_file(&format!("profiles/{spec}.toml")) {
+        return parse(text, &format!("{BUILTIN_PREFIX}profiles/{spec}.toml"), None);
+    }
+    let path = Path::new(spec);
+    if !path.exists() {
+        return Err(ProfileError::Unknown(spec.to_string()));
+    }
+    let text = read(path)?;
+    parse(&text, spec, path.parent())
+}
+
+/// Reads a feed file given with `--cidrs`; it is taken as the complete published list.
+pub fn load_feed(path: &Path, source: &str) -> Result<ZenRanges, ProfileError> {
+    let text = read(path)?;
+    let origin = path.display().to_string();
+    feed::parse_feed(&text, source, &origin, true).map_err(|e| ProfileError::Invalid {
+        file: origin,
+        message: e.message,
+    })
+}
+
+fn read(path: &Path) -> Result<String, ProfileError> {
+    std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        file: path.display().to_string(),
+        source,
+    })
+}
+
+/// Parses and validates a profile's text. `base` is the directory relative feed paths start
+/// from (`None` for a built-in profile, which may only name built-in feeds).
+pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, ProfileError> {
+    let invalid = |message: String| ProfileError::Invalid {
+        file: origin.to_string(),
+        message,
+    };
+    let file: ProfileFile = toml::from_str(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|span| {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}: ")
+            })
+            .unwrap_or_default();
+        invalid(format!("{at}{}", e.message().trim().replace('\n', "; ")))
+    })?;
+    validate(&file).map_err(invalid)?;
+    let zen = zen_ranges(&file.zen, origin, base)?;
+    Ok(Profile {
+        name: file.name,
+        description: file.description,
+        origin: origin.to_string(),
+        checked: file.checked,
+        timeouts: Timeouts {
+            probe_ms: millis(file.timeouts.probe),
+            overall_ms: millis(file.timeouts.overall),
+        },
+        limits: file.limits,
+        ports: file.ports,
+        names: file.names,
+        zen,
+    })
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Cross-field rules the TOML types cannot express.
+fn validate(file: &ProfileFile) -> Result<(), String> {
+    if file.ports.is_empty() {
+        return Err("declares no [[ports]]".into());
+    }
+    let mut seen = BTreeSet::new();
+    for port in &file.ports {
+        if port.port == 0 {
+            return Err("port 0 cannot be probed".into());
+        }
+        if !seen.insert(port.port) {
+            return Err(format!("port {} is declared twice", port.port));
+        }
+    }
+    let mut hosts = BTreeSet::new();
+    for (i, name) in file.names.iter().enumerate() {
+        if !hosts.insert(&name.host) {
+            return Err(format!("names[{i}]: {} is listed twice", name.host));
+        }
+        if let Some(port) = name.ports.iter().find(|p| !seen.contains(p)) {
+            return Err(format!(
+                "names[{i}] ({}): port {port} is not declared in [[ports]]",
+                name.host
+            ));
+        }
+    }
+    let t = &file.timeouts;
+    if t.probe.is_zero() || t.probe > t.overall {
+        return Err(format!(
+            "[timeouts]: probe ({:?}) must be above zero and at most overall ({:?})",
+            t.probe, t.overall
+        ));
+    }
+    if file.limits.max_in_flight == 0 {
+        return Err("[limits]: max_in_flight must be at least 1".into());
+    }
+    if file.zen.feed.is_none() && file.zen.ranges.is_empty() {
+        return Err("[zen]: give a feed, ranges, or both".into());
+    }
+    Ok(())
+}
+
+fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRanges, ProfileError> {
+    let invalid = |file: &str, message: String| ProfileError::Invalid {
+        file: file.to_string(),
+        message,
+    };
+    let mut ranges = match &zen.feed {
+        Some(feed) => {
+            let (text, feed_origin) = match feed.strip_prefix(BUILTIN_PREFIX) {
+                Some(rel) => {
+                    let text = builtin_file(rel).ok_or_else(|| {
+                        invalid(origin, format!("[zen]: no built-in feed '{feed}'"))
+                    })?;
+                    (text.to_string(), feed.clone())
+                }
+                None => {
+                    let Some(base) = base else {
+                        return Err(invalid(
+                            origin,
+                            format!(
+                                "[zen]: a built-in profile may only name built-in feeds, not '{feed}'"
+                            ),
+                        ));
+                    };
+                    let path: PathBuf = base.join(feed);
+                    (read(&path)?, path.display().to_string())
+                }
+            };
+            feed::parse_feed(&text, &zen.source, &feed_origin, zen.complete)
+                .map_err(|e| invalid(&feed_origin, e.message))?
+        }
+        None => ZenRanges {
+            cloud: "inline".into(),
+            source: origin.to_string(),
+            complete: zen.complete,
+            ranges: Vec::new(),
+        },
+    };
+    for text in &zen.ranges {
+        let net =
+            feed::parse_net(text).map_err(|e| invalid(origin, format!("[zen] ranges: {e}")))?;
+        ranges.ranges.push(net);
+    }
+    ranges.ranges.sort();
+    ranges.ranges.dedup();
+    Ok(ranges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_profile_loads() {
+        for name in builtin_profiles() {
+            let profile = load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(profile.name, name);
+            assert!(!profile.names.is_empty());
+            assert!(!profile.zen.ranges.is_empty());
+        }
+    }
+
+    #[test]
+    fn app_connector_requires_443_and_9000() {
+        let profile = load(DEFAULT_PROFILE).unwrap();
+        let ports: Vec<(u16, bool)> = profile.ports.iter().map(|p| (p.port, p.required)).collect();
+        assert_eq!(ports, vec![(443, true), (9000, true)]);
+        assert!(
+            profile
+                .names
+                .iter()
+                .any(|n| n.host.as_str() == "co2br.prod.zpath.net" && n.role == Role::Broker)
+        );
+    }
+
+    const MINIMAL: &str = r#"
+name = "t"
+description = "d"
+checked = "2026-11-25"
+[timeouts]
+probe = "1s"
+overall = "2s"
+[limits]
+max_in_flight = 4
+max_published = 2
+max_sampled_ranges = 2
+[zen]
+ranges = ["127.0.0.0/8"]
+[[ports]]
+port = 443
+required = true
+purpose = "p"
+source = "s"
+[[names]]
+host = "broker.lab.test"
+role = "broker"
+ports = [443]
+"#;
+
+    #[test]
+    fn minimal_profile_parses() {
+        let p = parse(MINIMAL, "t.toml", None).unwrap();
+        assert_eq!(p.timeouts.probe_ms, 1000);
+        assert!(p.zen.contains("127.1.2.3".parse().unwrap()));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line_on_one_line() {
+        let cases = [
+            (MINIMAL.replace("port = 443", "port = 70000"), "line 15"),
+            (
+                MINIMAL.replace("role = \"broker\"", "role = \"boss\""),
+                "line 21",
+            ),
+            (
+                MINIMAL.replace("broker.lab.test", "bad host!"),
+                "not a valid host name",
+            ),
+            (
+                MINIMAL.replace("ports = [443]", "ports = [9000]"),
+                "port 9000 is not declared",
+            ),
+            (
+                MINIMAL.replace("probe = \"1s\"", "probe = \"soon\""),
+                "not a duration",
+            ),
+            (
+                MINIMAL.replace("probe = \"1s\"", "probe = \"5s\""),
+                "at most overall",
+            ),
+            (
+                MINIMAL.replace("[\"127.0.0.0/8\"]", "[\"0.0.0.0/0\"]"),
+                "broader than",
+            ),
+            (
+                MINIMAL.replace("max_in_flight", "max_inflight"),
+                "unknown field",
+            ),
+            ("name = ".to_string(), "line 1"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text, "lab.toml", None).unwrap_err().to_string();
+            assert!(err.starts_with("lab.toml: "), "{err}");
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_profile_lists_the_builtins() {
+        let err = load("no-such-profile").unwrap_err().to_string();
+        assert!(err.contains("app-connector"), "{err}");
+    }
+}

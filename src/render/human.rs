@@ -1,0 +1,235 @@
+//! The human report: checks, the verdict, ranked causes with evidence and fix, and one
+//! `SUMMARY:` line at the end that a log grep or a ticket can quote.
+
+use std::io::{self, Write};
+
+use super::Painter;
+use crate::diagnose::{CheckStatus, Severity, Verdict};
+use crate::evidence::{ResolverState, secs};
+use crate::exit::Exit;
+use crate::plan::{Origin, Plan};
+use crate::report::Report;
+
+/// Text width the prose is wrapped to (evidence lines are kept whole: they get copied).
+const WIDTH: usize = 100;
+
+/// Writes the report.
+pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} · profile {} · {} · {}",
+        paint.bold(&format!("{} {}", report.tool.name, report.tool.version)),
+        report.profile,
+        report.started_at.format("%Y-%m-%d %H:%M:%SZ"),
+        secs(report.duration_ms)
+    )?;
+    writeln!(out)?;
+    let label_width = report
+        .checks
+        .iter()
+        .map(|c| c.label.len())
+        .max()
+        .unwrap_or(0);
+    for check in &report.checks {
+        let (mark, text) = match check.status {
+            CheckStatus::Pass => (paint.good("✓"), check.summary.clone()),
+            CheckStatus::Warn => (paint.warn("!"), check.summary.clone()),
+            CheckStatus::Fail => (paint.bad("✗"), check.summary.clone()),
+            CheckStatus::Skipped => {
+                let reason = check.reason.as_deref().unwrap_or("not run");
+                let text = if check.summary.is_empty() {
+                    format!("skipped: {reason}")
+                } else {
+                    format!("skipped: {reason} · {}", check.summary)
+                };
+                (paint.dim("–"), paint.dim(&text))
+            }
+        };
+        writeln!(out, "  {:label_width$}  {mark}  {text}", check.label)?;
+    }
+    writeln!(out)?;
+
+    let blocking = count(report, Severity::Blocking);
+    let warnings = count(report, Severity::Warning);
+    let headline = match report.verdict {
+        Verdict::Ready => paint.good("READY"),
+        Verdict::Blocked => paint.bad("BLOCKED"),
+        Verdict::Warnings => paint.warn("WARNINGS"),
+    };
+    writeln!(
+        out,
+        "{headline} — {}, {}",
+        plural(blocking, "blocking cause"),
+        plural(warnings, "warning")
+    )?;
+
+    for cause in &report.causes {
+        writeln!(out)?;
+        let severity = match cause.severity {
+            Severity::Blocking => paint.bad("blocking"),
+            Severity::Warning => paint.warn("warning"),
+            Severity::Info => paint.dim("info"),
+        };
+        let ignored = if cause.ignored {
+            ", downgraded by --ignore"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{:>2}. {}  ({severity}, confidence {:.2}{ignored})",
+            cause.rank,
+            paint.bold(&cause.id),
+            cause.confidence
+        )?;
+        write_wrapped(out, "    ", "    ", &cause.title)?;
+        write_wrapped(out, "    ", "    ", &cause.detail)?;
+        for (i, line) in cause.evidence.iter().enumerate() {
+            let lead = if i == 0 {
+                "    evidence: "
+            } else {
+                "              "
+            };
+            writeln!(out, "{lead}{line}")?;
+        }
+        write_wrapped(out, "    fix:      ", "              ", &cause.remedy)?;
+    }
+    writeln!(out)?;
+
+    let tally = |status| report.checks.iter().filter(|c| c.status == status).count();
+    writeln!(
+        out,
+        "SUMMARY: {} · {} · {} passed, {}, {} failed, {} skipped · exit {}",
+        match report.verdict {
+            Verdict::Ready => "ready",
+            Verdict::Blocked => "blocked",
+            Verdict::Warnings => "warnings",
+        },
+        report
+            .causes
+            .iter()
+            .find(|c| c.severity != Severity::Info)
+            .map_or("none", |c| c.id.as_str()),
+        tally(CheckStatus::Pass),
+        plural(tally(CheckStatus::Warn), "warning"),
+        tally(CheckStatus::Fail),
+        tally(CheckStatus::Skipped),
+        exit.code()
+    )
+}
+
+/// Writes what a run would contact, for `--dry-run`.
+pub fn dry_run(
+    out: &mut dyn Write,
+    plan: &Plan,
+    resolver: &ResolverState,
+    paint: Painter,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} · profile {} · dry run: nothing is contacted",
+        paint.bold(&format!(
+            "{} {}",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION")
+        )),
+        plan.profile
+    )?;
+    writeln!(out)?;
+    let resolver_line = match resolver {
+        ResolverState::Configured {
+            source,
+            nameservers,
+        } => format!("to {} (from {source})", nameservers.join(", ")),
+        ResolverState::NoNameserver { path } => {
+            format!("nowhere: {path} names no nameserver")
+        }
+        ResolverState::Unreadable { path, error } => format!("nowhere: {path}: {error}"),
+    };
+    writeln!(
+        out,
+        "DNS: A and AAAA for {} name(s), UDP/TCP 53 {resolver_line}",
+        plan.names.len()
+    )?;
+    let host_width = plan
+        .names
+        .iter()
+        .map(|n| n.host.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for name in &plan.names {
+        let then = if name.ports.is_empty() {
+            "no connect".to_string()
+        } else {
+            format!("then TCP {} to every answer", join_ports(&name.ports))
+        };
+        writeln!(
+            out,
+            "  {:host_width$}  {:10}  {then}",
+            name.host.as_str(),
+            name.role.to_string()
+        )?;
+    }
+    if !plan.fixed_targets.is_empty() {
+        writeln!(
+            out,
+            "TCP {} to {} fixed address(es):",
+            join_ports(&plan.fixed_ports),
+            plan.fixed_targets.len()
+        )?;
+        for target in &plan.fixed_targets {
+            let why = match &target.origin {
+                Origin::Published => "published broker address".to_string(),
+                Origin::RangeSample { range } => format!("sample of {range}"),
+                Origin::User { spec } => format!("--target {spec}"),
+                Origin::Name { host, .. } => host.to_string(),
+            };
+            writeln!(out, "  {:39}  {why}", target.addr.to_string())?;
+        }
+    }
+    writeln!(
+        out,
+        "Timeouts: {} per probe, {} overall · at most {} in flight · Zen: {}",
+        secs(plan.timeouts.probe_ms),
+        secs(plan.timeouts.overall_ms),
+        plan.limits.max_in_flight,
+        plan.zen
+    )
+}
+
+fn join_ports(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn count(report: &Report, severity: Severity) -> usize {
+    report
+        .causes
+        .iter()
+        .filter(|c| c.severity == severity)
+        .count()
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn write_wrapped(out: &mut dyn Write, first: &str, rest: &str, text: &str) -> io::Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let options = textwrap::Options::new(WIDTH)
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    for line in textwrap::wrap(text, options) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The report: evidence plus its diagnosis, as saved to JSON and read back by `explain`.
+//!
+//! `schema_version` is `MAJOR.MINOR`. A minor bump only adds optional fields, so this tool
+//! reads any report of its own major version (unknown fields are ignored, missing new ones
+//! take their defaults); a different major is refused with a clear message. `explain` never
+//! trusts the saved `checks`, `causes` or `verdict`: it re-derives them from the evidence.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::diagnose::{self, Cause, Check, Verdict};
+use crate::evidence::Evidence;
+
+/// The schema this tool writes.
+pub const SCHEMA_VERSION: &str = "1.0";
+/// The major version this tool reads.
+const SCHEMA_MAJOR: u64 = 1;
+
+/// Which tool wrote the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always `zpa-preflight`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl Tool {
+    /// This build.
+    pub fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// A complete run: what was checked, what was seen, and what it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `MAJOR.MINOR` of this document's shape.
+    pub schema_version: String,
+    /// The tool that ran the probes.
+    pub tool: Tool,
+    /// The profile name.
+    pub profile: String,
+    /// When the probes started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// How long the probes took.
+    pub duration_ms: u64,
+    /// ready, blocked or warnings.
+    pub verdict: Verdict,
+    /// One status per check.
+    pub checks: Vec<Check>,
+    /// Ranked causes, most likely first.
+    pub causes: Vec<Cause>,
+    /// The raw observations and the plan they followed.
+    pub evidence: Evidence,
+}
+
+impl Report {
+    /// Diagnoses `evidence` and wraps it.
+    pub fn new(evidence: Evidence, started_at: DateTime<Utc>, duration_ms: u64) -> Report {
+        let diagnosis = diagnose::diagnose(&evidence);
+        Report {
+            schema_version: SCHEMA_VERSION.into(),
+            tool: Tool::current(),
+            profile: evidence.plan.profile.clone(),
+            started_at,
+            duration_ms,
+            verdict: diagnosis.verdict,
+            checks: diagnosis.checks,
+            causes: diagnosis.causes,
+            evidence,
+        }
+    }
+
+    /// Re-derives the diagnosis from the evidence, with `ignore` added to the saved ignores.
+    pub fn rejudge(mut self, ignore: &[String]) -> Report {
+        for id in ignore {
+            if !self.evidence.plan.ignore.contains(id) {
+                self.evidence.plan.ignore.push(id.clone());
+            }
+        }
+        let diagnosis = diagnose::diagnose(&self.evidence);
+        self.verdict = diagnosis.verdict;
+        self.checks = diagnosis.checks;
+        self.causes = diagnosis.causes;
+        self
+    }
+}
+
+/// Why a saved report could not be used. One line, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Unreadable file.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The path.
+        file: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not a report this tool understands.
+    #[error("{file}: {message}")]
+    Invalid {
+        /// The path.
+        file: String,
+        /// What is wrong, with the line when known.
+        message: String,
+    },
+}
+
+/// Reads a saved report.
+pub fn load(path: &Path) -> Result<Report, ReportError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    parse(&text).map_err(|message| ReportError::Invalid { file, message })
+}
+
+/// Parses a report's JSON text, checking its schema version first so that a report from a
+/// different major version gets that message rather than a confusing field error.
+pub fn parse(text: &str) -> Result<Report, String> {
+    #[derive(Deserialize)]
+    struct Header {
+        schema_version: String,
+    }
+    let header: Header = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+    let major = header
+        .schema_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u64>().ok())
+        .ok_or_else(|| {
+            format!(
+                "schema_version '{}' is not MAJOR.MINOR",
+                header.schema_version
+            )
+        })?;
+    if major != SCHEMA_MAJOR {
+        return Err(format!(
+            "schema_version {} is not readable by this tool, which reads {SCHEMA_MAJOR}.x reports \
+             (it writes {SCHEMA_VERSION})",
+            header.schema_version
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| json_error(&e))
+}
+
+fn json_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let message = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |cut| &message[..cut]);
+    format!("line {}, column {}: {message}", e.line(), e.column())
+}

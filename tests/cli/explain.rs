@@ -1,0 +1,122 @@
+//! `explain`: the support engineer's path, offline, from a saved report.
+
+use crate::support::*;
+
+fn fixture() -> String {
+    repo("fixtures/reports/v1.0-blocked-9000.json")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_saved_report_gets_the_same_diagnosis_offline() {
+    let run = run(&["explain", &fixture()]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.summary()
+            .starts_with("SUMMARY: blocked · egress.tcp_9000_blocked"),
+        "{}",
+        run.summary()
+    );
+    let json = crate::support::run(&["explain", &fixture(), "--format", "json"]);
+    assert_eq!(json.top_cause(), "egress.tcp_9000_blocked");
+}
+
+#[test]
+fn explain_honours_ignore_and_strict() {
+    let ignored = run(&["explain", &fixture(), "--ignore", "egress.tcp_9000_blocked"]);
+    assert_eq!(ignored.code, 0, "{}", ignored.stdout);
+    let strict = run(&[
+        "explain",
+        &fixture(),
+        "--ignore",
+        "egress.tcp_9000_blocked",
+        "--strict",
+    ]);
+    assert_eq!(strict.code, 4);
+}
+
+#[test]
+fn check_output_round_trips_through_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("report.json").display().to_string();
+    let root = repo("fixtures/roots/no-nameserver").display().to_string();
+    let profile = lab_profile();
+    let checked = run(&[
+        "check",
+        "--profile",
+        &profile,
+        "--root",
+        &root,
+        "--output",
+        &saved,
+    ]);
+    assert_eq!(checked.code, 3);
+    let explained = run(&["explain", &saved]);
+    assert_eq!(explained.code, 3);
+    assert_eq!(explained.summary(), checked.summary());
+}
+
+/// Reports of a later minor version (new fields) and of 1.0 (fields added since missing)
+/// both load; another major version is refused with a clear message.
+#[test]
+fn schema_versions() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["schema_version"] = "1.9".into();
+    doc["a_field_from_the_future"] = serde_json::json!({"x": 1});
+    doc["evidence"]["tcp"]["attempts"][0]["future_detail"] = "y".into();
+    let dir = tempfile::tempdir().unwrap();
+    let newer = dir.path().join("newer.json");
+    std::fs::write(&newer, doc.to_string()).unwrap();
+    assert_eq!(run(&["explain", newer.to_str().unwrap()]).code, 3);
+
+    doc["schema_version"] = "2.0".into();
+    let major = dir.path().join("major.json");
+    std::fs::write(&major, doc.to_string()).unwrap();
+    let refused = run(&["explain", major.to_str().unwrap()]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("major.json: schema_version 2.0"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+}
+
+#[test]
+fn malformed_reports_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "garbage.json",
+            "{\n  \"schema_version\": \"1.0\",\n  oops\n}",
+            "line 3",
+        ),
+        ("empty.json", "", "line 1"),
+        (
+            "shape.json",
+            "{\"schema_version\": \"1.0\", \"tool\": 5}",
+            "invalid type",
+        ),
+        (
+            "version.json",
+            "{\"schema_version\": \"one\"}",
+            "not MAJOR.MINOR",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let run = run(&["explain", path.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(name) && run.stderr.contains(expected),
+            "{name}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    let missing = run(&["explain", "/nonexistent/report.json"]);
+    assert_eq!(missing.code, 2);
+}

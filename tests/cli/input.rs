@@ -1,0 +1,111 @@
+//! Bad input gets one clear line and exit 2; a failure of the tool itself gets exit 1.
+
+use crate::support::*;
+
+fn stderr_line(run: &Run) -> &str {
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    run.stderr.trim_end()
+}
+
+#[test]
+fn malformed_profile_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(lab_profile())
+        .unwrap()
+        .replace("port = 9000", "port = \"nine thousand\"");
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, text).unwrap();
+    let run = run(&["check", "--profile", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    let line = stderr_line(&run);
+    assert!(line.contains("broken.toml: line 29:"), "{line}");
+}
+
+#[test]
+fn malformed_feed_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.json");
+    std::fs::write(
+        &path,
+        "{\"Cloud Name\": \"private.zscaler.com\",\n \"content\": [{\"Source\": \
+         \"Connector, Private Service Edge, Zscaler Client Connector\",\n \"IPs\": [\"1.2.3.4/40\"]}]}",
+    )
+    .unwrap();
+    let run = run(&["check", "--dry-run", "--cidrs", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    let line = stderr_line(&run);
+    assert!(line.contains("feed.json: line 3"), "{line}");
+    assert!(line.contains("1.2.3.4/40"), "{line}");
+}
+
+#[test]
+fn a_full_feed_replaces_the_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.json");
+    std::fs::write(
+        &path,
+        r#"{"Cloud Name": "private.zscaler.com", "content": [
+            {"Source": "Connector, Private Service Edge, Zscaler Client Connector",
+             "Domains": "*.prod.zpath.net", "IP Protocol": "TCP/UDP", "Port": 443,
+             "IPs": ["198.51.100.7", "203.0.113.0/24"], "Date Added": "x"}]}"#,
+    )
+    .unwrap();
+    let run = run(&["check", "--dry-run", "--cidrs", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("198.51.100.7"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("sample of 203.0.113.0/24"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("13.127.26.17"), "{}", run.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["check", "--target", "not a host!"],
+        &["check", "--dns-server", "resolver.example"],
+        &["check", "--timeout", "forever"],
+        &["check", "--ignore", "Not-An-Id"],
+        &["check", "--profile", "no-such-profile"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let run = run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn an_unwritable_output_is_a_tool_failure() {
+    let root = repo("fixtures/roots/no-nameserver").display().to_string();
+    let profile = lab_profile();
+    let run = run(&[
+        "check",
+        "--profile",
+        &profile,
+        "--root",
+        &root,
+        "--output",
+        "/nonexistent-dir/report.json",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(stderr_line(&run).contains("cannot write /nonexistent-dir/report.json"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let run = run(&["check", "--help"]);
+    assert_eq!(run.code, 0);
+    for line in [
+        "0  ready",
+        "1  the tool itself failed",
+        "2  usage",
+        "3  blocked",
+        "4  warnings only",
+    ] {
+        assert!(run.stdout.contains(line), "{line}");
+    }
+}

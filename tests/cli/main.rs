@@ -1,0 +1,8 @@
+//! Integration tests: the real binary against real servers on loopback and in network
+//! namespaces the tests create. One test binary (one link step on a 2-core machine).
+
+mod check;
+mod explain;
+mod input;
+mod netns;
+mod support;

@@ -1,0 +1,305 @@
+//! Real servers for the tests, each stopped by a guard: dnsmasq on loopback, TCP listeners on
+//! per-test loopback addresses, silent UDP sockets, network namespaces. Traffic stays on
+//! loopback or inside namespaces the tests create.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_zpa-preflight");
+
+/// The repository root, for fixtures.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The lab profile every loopback test uses.
+pub fn lab_profile() -> String {
+    repo("fixtures/profiles/loopback-lab.toml")
+        .display()
+        .to_string()
+}
+
+/// Whether a prerequisite is there. Without it the test is skipped with one line on stderr;
+/// under CI (`CI=true`) a missing prerequisite fails the test instead.
+pub fn require(ok: bool, what: &str) -> bool {
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true and a prerequisite is missing: {what}");
+        }
+        eprintln!("skipped: {what}");
+    }
+    ok
+}
+
+/// Whether this process may bind privileged ports and create namespaces.
+pub fn is_root() -> bool {
+    effective_uid() == 0
+}
+
+fn effective_uid() -> u32 {
+    // /proc/self/status "Uid:\treal\teffective\t…": no libc call needed for one number.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .and_then(|uid| uid.parse().ok())
+        })
+        .unwrap_or(u32::MAX)
+}
+
+/// Whether `program` is on the PATH (or an absolute path that exists).
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A fresh loopback address per call, inside the lab's 127.77.0.0/16, so parallel tests can
+/// all listen on the real ports 443 and 9000 without colliding.
+pub fn fresh_loopback() -> Ipv4Addr {
+    static NEXT: AtomicU8 = AtomicU8::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let block = (std::process::id() % 250) as u8;
+    Ipv4Addr::new(127, 77, block, n)
+}
+
+/// TCP listeners that accept in the kernel backlog and never read: a healthy broker port.
+pub struct Listeners(#[allow(dead_code)] Vec<TcpListener>);
+
+/// Listens on `addr` at each port.
+pub fn listen(addr: Ipv4Addr, ports: &[u16]) -> Listeners {
+    Listeners(
+        ports
+            .iter()
+            .map(|&p| {
+                TcpListener::bind((addr, p)).unwrap_or_else(|e| panic!("bind {addr}:{p}: {e}"))
+            })
+            .collect(),
+    )
+}
+
+/// A UDP socket that receives DNS queries and never answers: a silent resolver.
+pub struct SilentResolver {
+    socket: UdpSocket,
+}
+
+impl SilentResolver {
+    /// Binds one on loopback.
+    pub fn new() -> SilentResolver {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        SilentResolver { socket }
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    /// Whether any datagram arrived.
+    pub fn received_anything(&self) -> bool {
+        let mut buf = [0u8; 512];
+        self.socket.recv_from(&mut buf).is_ok()
+    }
+}
+
+/// A dnsmasq serving the lab's names, killed on drop.
+pub struct Dnsmasq {
+    child: Child,
+    /// Where it answers (UDP and TCP).
+    pub addr: SocketAddr,
+}
+
+/// How dnsmasq answers one name.
+pub enum Answer<'a> {
+    /// An A record.
+    A(&'a str, Ipv4Addr),
+    /// A fixed address for the name and everything under it (how sinkholes answer).
+    Sinkhole(&'a str, &'a str),
+}
+
+impl Dnsmasq {
+    /// Starts dnsmasq on `listen` (port 0: a free one). Every name not listed is NXDOMAIN.
+    /// No upstream is configured, so nothing is ever forwarded anywhere.
+    pub fn start(listen: Ipv4Addr, port: u16, answers: &[Answer]) -> Dnsmasq {
+        let port = if port == 0 { free_port(listen) } else { port };
+        let mut args = vec![
+            "--keep-in-foreground".to_string(),
+            "--conf-file=/dev/null".into(),
+            "--no-resolv".into(),
+            "--no-hosts".into(),
+            "--no-poll".into(),
+            "--pid-file=".into(),
+            "--user=root".into(),
+            format!("--listen-address={listen}"),
+            "--bind-interfaces".into(),
+            format!("--port={port}"),
+            "--local-ttl=30".into(),
+        ];
+        for answer in answers {
+            args.push(match answer {
+                Answer::A(name, ip) => format!("--host-record={name},{ip}"),
+                Answer::Sinkhole(name, ip) => format!("--address=/{name}/{ip}"),
+            });
+        }
+        // Everything else: NXDOMAIN (an --address with no address).
+        args.push("--address=/#/".into());
+        let child = Command::new(dnsmasq_path())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dnsmasq starts");
+        let addr = SocketAddr::from((listen, port));
+        let server = Dnsmasq { child, addr };
+        wait_for_tcp(addr, Duration::from_secs(5));
+        server
+    }
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// dnsmasq is in /usr/sbin, which a non-login PATH may lack.
+fn dnsmasq_path() -> &'static str {
+    if Path::new("/usr/sbin/dnsmasq").exists() {
+        "/usr/sbin/dnsmasq"
+    } else {
+        "dnsmasq"
+    }
+}
+
+/// Whether dnsmasq is installed.
+pub fn have_dnsmasq() -> bool {
+    Path::new("/usr/sbin/dnsmasq").exists() || have("dnsmasq")
+}
+
+fn free_port(addr: Ipv4Addr) -> u16 {
+    // Free for both UDP and TCP, since dnsmasq listens on both.
+    loop {
+        let udp = UdpSocket::bind((addr, 0)).unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind((addr, port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn wait_for_tcp(addr: SocketAddr, limit: Duration) {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("nothing listens on {addr} after {limit:?}");
+}
+
+/// A network namespace, deleted on drop, with only a loopback interface: no route anywhere.
+pub struct Netns {
+    /// Its name.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `zpt-<tag>-<pid>`.
+    pub fn new(tag: &str) -> Netns {
+        let name = format!("zpt-{tag}-{}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        let status = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .expect("ip runs");
+        assert!(status.success(), "ip netns add {name}");
+        Netns { name }
+    }
+
+    /// Runs the binary inside the namespace.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut all = vec!["netns", "exec", &self.name, BIN];
+        all.extend_from_slice(args);
+        Run::from(Command::new("ip").args(&all).env("NO_COLOR", "1"))
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// A finished run of the binary.
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Wall time.
+    pub took: Duration,
+}
+
+impl Run {
+    fn from(command: &mut Command) -> Run {
+        let started = Instant::now();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.stdin(Stdio::null()).output().expect("binary runs");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            took: started.elapsed(),
+        }
+    }
+
+    /// The JSON document on stdout.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The id of the cause ranked first (JSON output).
+    pub fn top_cause(&self) -> String {
+        self.json()["causes"][0]["id"]
+            .as_str()
+            .unwrap_or("none")
+            .to_string()
+    }
+
+    /// The `SUMMARY:` line (human output).
+    pub fn summary(&self) -> &str {
+        self.stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("SUMMARY: "))
+            .unwrap_or_else(|| panic!("no SUMMARY line in:\n{}", self.stdout))
+    }
+}
+
+/// Runs the binary with `args`, colour off.
+pub fn run(args: &[&str]) -> Run {
+    Run::from(Command::new(BIN).args(args).env("NO_COLOR", "1"))
+}
