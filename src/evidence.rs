@@ -43,6 +43,9 @@ pub enum ResolverState {
         source: String,
         /// The servers, as `ip:port`.
         nameservers: Vec<String>,
+        /// Those the kernel has no route to (found without sending anything).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        no_route: Vec<String>,
     },
     /// The resolv.conf exists but names no nameserver.
     NoNameserver {
@@ -56,6 +59,16 @@ pub enum ResolverState {
         /// The OS error.
         error: String,
     },
+}
+
+impl ResolverState {
+    /// How many nameservers were configured.
+    pub fn nameserver_count(&self) -> usize {
+        match self {
+            ResolverState::Configured { nameservers, .. } => nameservers.len(),
+            _ => 0,
+        }
+    }
 }
 
 /// The answers for one name.

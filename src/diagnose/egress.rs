@@ -7,20 +7,29 @@
 use std::net::IpAddr;
 
 use super::{Cause, Check, CheckStatus, Facts, Severity, list};
-use crate::evidence::{TcpAttempt, TcpOutcome, secs};
+use crate::evidence::{ResolverState, TcpAttempt, TcpOutcome, secs};
 use crate::plan::Origin;
 use crate::profile::PortSpec;
 
-/// `egress.no_route`: the kernel has no route toward the destinations.
+/// `egress.no_route`: the kernel has no route toward the destinations (or the resolvers).
 pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
     let attempts = &facts.evidence.tcp.attempts;
     let no_route: Vec<&TcpAttempt> = attempts
         .iter()
         .filter(|a| matches!(a.outcome, TcpOutcome::NoRoute { .. }))
         .collect();
-    if no_route.is_empty() {
+    let resolvers_unroutable: &[String] = match &facts.evidence.dns.resolver {
+        ResolverState::Configured { no_route, .. } => no_route,
+        _ => &[],
+    };
+    if no_route.is_empty() && resolvers_unroutable.is_empty() {
         return Vec::new();
     }
+    let mut evidence: Vec<String> = resolvers_unroutable
+        .iter()
+        .map(|ns| format!("nameserver {ns}: no route"))
+        .collect();
+    evidence.extend(attempt_lines(&no_route, 4));
     let works = |v4: bool| {
         attempts
             .iter()
@@ -31,15 +40,16 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
         .into_iter()
         .filter(|&v4| no_route.iter().any(|a| a.addr.is_ipv4() == v4) && !works(v4))
         .collect();
-    let evidence = attempt_lines(&no_route, 4);
     let cause = if !v4_works && !v6_works {
         Cause::new("egress.no_route", Severity::Blocking, 0.95)
             .title("The VM has no route to the Internet")
             .detail(format!(
-                "Connects fail at once with \"network unreachable\" ({} of {} attempts) and none \
-                 succeeds: there is no default route, or no egress interface is up.",
+                "The kernel has no route to {} of {} destinations and {} of {} nameservers, and \
+                 nothing connects: there is no default route, or no egress interface is up.",
                 no_route.len(),
-                attempts.len()
+                attempts.len(),
+                resolvers_unroutable.len(),
+                facts.evidence.dns.resolver.nameserver_count(),
             ))
             .remedy(
                 "Give the VM a default route to its NAT gateway or egress firewall \

@@ -20,6 +20,7 @@ pub fn healthy() -> Evidence {
             resolver: ResolverState::Configured {
                 source: "/etc/resolv.conf".into(),
                 nameservers: vec!["192.0.2.53:53".into()],
+                no_route: Vec::new(),
             },
             names: Vec::new(),
         },

@@ -72,6 +72,7 @@ pub fn configuration(plan: &ResolverPlan) -> (ResolverState, Vec<SocketAddr>) {
             ResolverState::Configured {
                 source: "--dns-server".into(),
                 nameservers: vec![server.to_string()],
+                no_route: unroutable(&[*server]),
             },
             vec![*server],
         ),
@@ -106,8 +107,30 @@ fn read_resolv_conf(path: &str) -> (ResolverState, Vec<SocketAddr>) {
     let state = ResolverState::Configured {
         source: path.into(),
         nameservers: servers.iter().map(ToString::to_string).collect(),
+        no_route: unroutable(&servers),
     };
     (state, servers)
+}
+
+/// The servers the kernel has no route to. Connecting a UDP socket only consults the routing
+/// table and sends nothing, so this is safe even under `--dry-run`; hickory would report the
+/// same condition only as "no connections available".
+fn unroutable(servers: &[SocketAddr]) -> Vec<String> {
+    const ENETUNREACH: i32 = 101;
+    servers
+        .iter()
+        .filter(|server| {
+            let local: SocketAddr = if server.is_ipv4() {
+                (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+            } else {
+                (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+            };
+            std::net::UdpSocket::bind(local)
+                .and_then(|socket| socket.connect(server))
+                .is_err_and(|e| e.raw_os_error() == Some(ENETUNREACH))
+        })
+        .map(ToString::to_string)
+        .collect()
 }
 
 fn build(servers: &[SocketAddr], timeout: Duration) -> TokioResolver {

@@ -140,6 +140,7 @@ pub fn dry_run(
         ResolverState::Configured {
             source,
             nameservers,
+            ..
         } => format!("to {} (from {source})", nameservers.join(", ")),
         ResolverState::NoNameserver { path } => {
             format!("nowhere: {path} names no nameserver")

@@ -66,7 +66,7 @@ fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
     let report = run.json();
     assert_eq!(report["schema_version"], "1.0");
     assert_eq!(report["tool"]["name"], "zpa-preflight");
-    assert_eq!(report["profile"], "loopback-lab");
+    assert_eq!(report["profile"], "lab");
     assert_eq!(report["verdict"], "blocked");
     assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
     assert!(report["duration_ms"].is_u64());

@@ -10,15 +10,18 @@ fn stderr_line(run: &Run) -> &str {
 #[test]
 fn malformed_profile_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(lab_profile())
-        .unwrap()
-        .replace("port = 9000", "port = \"nine thousand\"");
+    let original = std::fs::read_to_string(lab_profile()).unwrap();
+    let line = 1 + original.lines().position(|l| l == "port = 9000").unwrap();
+    let text = original.replace("port = 9000", "port = \"nine thousand\"");
     let path = dir.path().join("broken.toml");
     std::fs::write(&path, text).unwrap();
     let run = run(&["check", "--profile", path.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    let line = stderr_line(&run);
-    assert!(line.contains("broken.toml: line 29:"), "{line}");
+    let message = stderr_line(&run);
+    assert!(
+        message.contains(&format!("broken.toml: line {line}: invalid type")),
+        "{message}"
+    );
 }
 
 #[test]

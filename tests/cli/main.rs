@@ -4,5 +4,6 @@
 mod check;
 mod explain;
 mod input;
+mod lab;
 mod netns;
 mod support;

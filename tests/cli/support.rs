@@ -18,9 +18,7 @@ pub fn repo(path: &str) -> PathBuf {
 
 /// The lab profile every loopback test uses.
 pub fn lab_profile() -> String {
-    repo("fixtures/profiles/loopback-lab.toml")
-        .display()
-        .to_string()
+    repo("fixtures/profiles/lab.toml").display().to_string()
 }
 
 /// Whether a prerequisite is there. Without it the test is skipped with one line on stderr;
@@ -231,7 +229,7 @@ impl Netns {
     pub fn run(&self, args: &[&str]) -> Run {
         let mut all = vec!["netns", "exec", &self.name, BIN];
         all.extend_from_slice(args);
-        Run::from(Command::new("ip").args(&all).env("NO_COLOR", "1"))
+        run_command(Command::new("ip").args(&all).env("NO_COLOR", "1"))
     }
 }
 
@@ -253,6 +251,11 @@ pub struct Run {
     pub stderr: String,
     /// Wall time.
     pub took: Duration,
+}
+
+/// Runs a prepared command to completion.
+pub fn run_command(command: &mut Command) -> Run {
+    Run::from(command)
 }
 
 impl Run {
