@@ -358,3 +358,53 @@ fn colour_follows_the_flag() {
     always.extend(["--color", "always"]);
     assert!(run(&always).stdout.contains('\u{1b}'));
 }
+
+#[test]
+fn servfail_and_refused_are_classified_and_unresolvable() {
+    use hickory_resolver::proto::op::ResponseCode;
+    for (code, kind) in [
+        (ResponseCode::ServFail, "serv_fail"),
+        (ResponseCode::Refused, "refused"),
+    ] {
+        let dns = ScriptedDns::start(Reply::Code(code));
+        let server = dns.addr.to_string();
+        let profile = lab_profile();
+        let run = run(&["check", "--profile", &profile, "--dns-server", &server, "--format", "json"]);
+        assert_eq!(run.code, 3, "{kind}: {}", run.stdout);
+        assert_eq!(run.top_cause(), "dns.unresolvable", "{kind}");
+        assert_eq!(run.json()["evidence"]["dns"]["names"][0]["a"]["kind"], kind);
+    }
+}
+
+#[test]
+fn a_garbage_answering_resolver_is_a_finding_not_a_crash() {
+    let dns = ScriptedDns::start(Reply::Garbage);
+    let server = dns.addr.to_string();
+    let profile = lab_profile();
+    let run = run(&["check", "--profile", &profile, "--dns-server", &server, "--format", "json"]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let kind = run.json()["evidence"]["dns"]["names"][0]["a"]["kind"].clone();
+    assert!(kind == "timed_out" || kind == "malformed", "{kind}");
+    assert!(run.top_cause().starts_with("dns."), "{}", run.top_cause());
+}
+
+#[test]
+fn cname_chains_are_recorded() {
+    if !require(have_dnsmasq(), "dnsmasq is not installed") {
+        return;
+    }
+    let addr = fresh_loopback();
+    let dns = Dnsmasq::start(
+        std::net::Ipv4Addr::LOCALHOST,
+        0,
+        &[
+            Answer::Cname("broker.zpa.test", "dc1.broker.zpa.test"),
+            Answer::A("dc1.broker.zpa.test", addr),
+        ],
+    );
+    let run = check(&dns, &["--format", "json"]);
+    let a = &run.json()["evidence"]["dns"]["names"][0]["a"];
+    assert_eq!(a["kind"], "answered", "{a}");
+    assert_eq!(a["cname_chain"], serde_json::json!(["dc1.broker.zpa.test"]));
+    assert_eq!(a["addresses"], serde_json::json!([addr.to_string()]));
+}

@@ -122,6 +122,8 @@ pub enum Answer<'a> {
     A(&'a str, Ipv4Addr),
     /// A fixed address for the name and everything under it (how sinkholes answer).
     Sinkhole(&'a str, &'a str),
+    /// An alias: the first name is a CNAME for the second.
+    Cname(&'a str, &'a str),
 }
 
 impl Dnsmasq {
@@ -146,6 +148,7 @@ impl Dnsmasq {
             args.push(match answer {
                 Answer::A(name, ip) => format!("--host-record={name},{ip}"),
                 Answer::Sinkhole(name, ip) => format!("--address=/{name}/{ip}"),
+                Answer::Cname(alias, target) => format!("--cname={alias},{target}"),
             });
         }
         // Everything else: NXDOMAIN (an --address with no address).
@@ -305,4 +308,74 @@ impl Run {
 /// Runs the binary with `args`, colour off.
 pub fn run(args: &[&str]) -> Run {
     Run::from(Command::new(BIN).args(args).env("NO_COLOR", "1"))
+}
+
+/// How a [`ScriptedDns`] answers every query.
+pub enum Reply {
+    /// A well-formed response with this code and no records.
+    Code(hickory_resolver::proto::op::ResponseCode),
+    /// Bytes that are not a DNS message (a hostile or broken peer), echoing the query id.
+    Garbage,
+}
+
+/// A DNS responder on loopback that answers every query the same scripted way: how the tests
+/// get SERVFAIL, REFUSED and garbage, which dnsmasq cannot be made to answer on demand.
+pub struct ScriptedDns {
+    /// Where it answers (UDP).
+    pub addr: SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ScriptedDns {
+    /// Starts one.
+    pub fn start(reply: Reply) -> ScriptedDns {
+        use hickory_resolver::proto::op::Message;
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let addr = socket.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((n, peer)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let answer = match &reply {
+                    Reply::Code(code) => {
+                        let Ok(query) = Message::from_vec(&buf[..n]) else {
+                            continue;
+                        };
+                        let mut response =
+                            Message::error_msg(query.metadata.id, query.metadata.op_code, *code);
+                        response.add_queries(query.queries.clone());
+                        response.to_vec().unwrap()
+                    }
+                    Reply::Garbage => {
+                        let mut junk = buf[..2].to_vec();
+                        junk.extend_from_slice(&[0xff; 40]);
+                        junk
+                    }
+                };
+                let _ = socket.send_to(&answer, peer);
+            }
+        });
+        ScriptedDns {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ScriptedDns {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
