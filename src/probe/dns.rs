@@ -167,9 +167,9 @@ async fn query(
 ) -> QueryOutcome {
     // Absolute name: no search-domain expansion, one question per type.
     let fqdn = format!("{host}.");
-    // The resolver has its own timeout; this outer one only guards against a stuck pool.
-    let guard = timeout + Duration::from_millis(250);
-    match tokio::time::timeout(guard, resolver.lookup(fqdn.as_str(), rtype)).await {
+    // hickory may retry a silent server over TCP after its UDP timeout; the probe's budget is
+    // one timeout, so this outer bound is the one that counts.
+    match tokio::time::timeout(timeout, resolver.lookup(fqdn.as_str(), rtype)).await {
         Err(_) => QueryOutcome::TimedOut {
             after_ms: duration_ms(timeout),
         },

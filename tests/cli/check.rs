@@ -369,7 +369,15 @@ fn servfail_and_refused_are_classified_and_unresolvable() {
         let dns = ScriptedDns::start(Reply::Code(code));
         let server = dns.addr.to_string();
         let profile = lab_profile();
-        let run = run(&["check", "--profile", &profile, "--dns-server", &server, "--format", "json"]);
+        let run = run(&[
+            "check",
+            "--profile",
+            &profile,
+            "--dns-server",
+            &server,
+            "--format",
+            "json",
+        ]);
         assert_eq!(run.code, 3, "{kind}: {}", run.stdout);
         assert_eq!(run.top_cause(), "dns.unresolvable", "{kind}");
         assert_eq!(run.json()["evidence"]["dns"]["names"][0]["a"]["kind"], kind);
@@ -381,7 +389,15 @@ fn a_garbage_answering_resolver_is_a_finding_not_a_crash() {
     let dns = ScriptedDns::start(Reply::Garbage);
     let server = dns.addr.to_string();
     let profile = lab_profile();
-    let run = run(&["check", "--profile", &profile, "--dns-server", &server, "--format", "json"]);
+    let run = run(&[
+        "check",
+        "--profile",
+        &profile,
+        "--dns-server",
+        &server,
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let kind = run.json()["evidence"]["dns"]["names"][0]["a"]["kind"].clone();
     assert!(kind == "timed_out" || kind == "malformed", "{kind}");

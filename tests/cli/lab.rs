@@ -1,227 +1,14 @@
-//! The network lab: a "vm" namespace wired by a veth pair to a "zen" namespace that hosts
-//! the lab's DNS (dnsmasq) and brokers (listeners on 443 and 9000). Faults are netfilter rules
-//! in the zen namespace's INPUT chain: a firewall on the path, not on the VM (a DROP in the
-//! VM's own OUTPUT chain would fail UDP sends with EPERM instead of silence). Every
-//! address is 198.18.0.0/15, assigned here, inside namespaces these tests create; nothing can
-//! reach anything else. Each scenario is one test named after it.
+//! Every Pending scenario the lab can stage without TLS or clocks, one test each, named after
+//! it. The lab itself (namespaces, dnsmasq, brokers, firewall) is `support::netlab`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-
+use crate::support::netlab::{Dns, Lab, ZEN};
 use crate::support::*;
 
-/// The vm's address.
-const VM: &str = "198.18.0.1";
-/// The lab Zen host: resolver and brokers.
-const ZEN: &str = "198.18.0.2";
-
-/// A lab; every process is killed by PID and both namespaces deleted on drop, also when the
-/// test panics.
-struct Lab {
-    vm: String,
-    zen: String,
-    children: Vec<Child>,
-    root: tempfile::TempDir,
-}
-
-/// What the lab's dnsmasq answers for the profile's names.
-enum Dns {
-    /// broker.zpa.test and api.zpa.test → the Zen host.
-    Answering,
-    /// Every name NXDOMAIN.
-    NxDomain,
-    /// Every name under zpa.test → 0.0.0.0.
-    Sinkhole,
-}
-
-impl Lab {
-    fn up(dns: Dns) -> Option<Lab> {
-        if !require(is_root() && have("ip"), "the lab needs root and iproute2")
-            || !require(have_dnsmasq(), "the lab needs dnsmasq (dnsmasq-base)")
-            || !require(have("iptables"), "the lab needs iptables")
-            || !require(have("python3"), "the lab's brokers run on python3")
-        {
-            return None;
-        }
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let id = format!(
-            "{}{}",
-            std::process::id() % 100_000,
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut lab = Lab {
-            vm: format!("zpt-vm{id}"),
-            zen: format!("zpt-zen{id}"),
-            children: Vec::new(),
-            root: tempfile::tempdir().unwrap(),
-        };
-        let (vm_if, zen_if) = (format!("zv{id}"), format!("zz{id}"));
-        for ns in [&lab.vm, &lab.zen] {
-            ip(&["netns", "add", ns]);
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-        }
-        ip(&[
-            "link", "add", &vm_if, "type", "veth", "peer", "name", &zen_if,
-        ]);
-        ip(&["link", "set", &vm_if, "netns", &lab.vm]);
-        ip(&["link", "set", &zen_if, "netns", &lab.zen]);
-        ip(&[
-            "-n",
-            &lab.vm,
-            "addr",
-            "add",
-            &format!("{VM}/30"),
-            "dev",
-            &vm_if,
-        ]);
-        ip(&[
-            "-n",
-            &lab.zen,
-            "addr",
-            "add",
-            &format!("{ZEN}/30"),
-            "dev",
-            &zen_if,
-        ]);
-        ip(&["-n", &lab.vm, "link", "set", &vm_if, "up"]);
-        ip(&["-n", &lab.zen, "link", "set", &zen_if, "up"]);
-
-        let mut dnsmasq = vec![
-            "--keep-in-foreground".to_string(),
-            "--conf-file=/dev/null".into(),
-            "--no-resolv".into(),
-            "--no-hosts".into(),
-            "--no-poll".into(),
-            "--pid-file=".into(),
-            "--user=root".into(),
-            format!("--listen-address={ZEN}"),
-            "--bind-interfaces".into(),
-            "--local-ttl=30".into(),
-        ];
-        match dns {
-            Dns::Answering => {
-                dnsmasq.push(format!("--host-record=broker.zpa.test,{ZEN}"));
-                dnsmasq.push(format!("--host-record=api.zpa.test,{ZEN}"));
-            }
-            Dns::NxDomain => {}
-            Dns::Sinkhole => dnsmasq.push("--address=/zpa.test/0.0.0.0".into()),
-        }
-        dnsmasq.push("--address=/#/".into());
-        let dnsmasq: Vec<&str> = dnsmasq.iter().map(String::as_str).collect();
-        lab.spawn_in_zen("/usr/sbin/dnsmasq", &dnsmasq, false);
-        // Brokers: listen on 443 and 9000 and never accept; the kernel completes handshakes.
-        lab.spawn_in_zen(
-            "python3",
-            &[
-                "-c",
-                "import socket, time\n\
-                 socks = []\n\
-                 for port in (443, 9000):\n\
-                 \x20   s = socket.socket()\n\
-                 \x20   s.bind(('0.0.0.0', port))\n\
-                 \x20   s.listen(64)\n\
-                 \x20   socks.append(s)\n\
-                 print('ready', flush=True)\n\
-                 time.sleep(600)\n",
-            ],
-            true,
-        );
-        std::fs::create_dir(lab.root.path().join("etc")).unwrap();
-        std::fs::write(
-            lab.root.path().join("etc/resolv.conf"),
-            format!("nameserver {ZEN}\n"),
-        )
-        .unwrap();
-        lab.wait_for_dns();
-        Some(lab)
-    }
-
-    /// Starts `program` inside the zen namespace; `ip netns exec` execs, so the PID is the
-    /// server's own. With `ready`, waits for it to print a line.
-    fn spawn_in_zen(&mut self, program: &str, args: &[&str], ready: bool) {
-        let mut command = Command::new("ip");
-        command
-            .args(["netns", "exec", &self.zen, program])
-            .args(args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .stdout(if ready { Stdio::piped() } else { Stdio::null() });
-        let mut child = command.spawn().expect("spawn in zen namespace");
-        if ready {
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            assert_eq!(line.trim(), "ready", "{program} did not start");
-        }
-        self.children.push(child);
-    }
-
-    fn wait_for_dns(&self) {
-        for _ in 0..200 {
-            let up = Command::new("ip")
-                .args(["netns", "exec", &self.vm, "bash", "-c"])
-                .arg(format!("exec 3<>/dev/tcp/{ZEN}/53"))
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if up {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        panic!("the lab's dnsmasq never came up");
-    }
-
-    /// Adds a rule to the zen side's INPUT chain: the egress firewall on the path.
-    fn firewall(&self, rule: &str) -> &Lab {
-        let mut args = vec!["netns", "exec", &self.zen, "iptables", "-A", "INPUT"];
-        args.extend(rule.split_whitespace());
-        let status = Command::new("ip").args(&args).status().unwrap();
-        assert!(status.success(), "iptables {rule}");
-        self
-    }
-
-    /// Takes the vm's only link down: no route anywhere.
-    fn unplug(&self) {
-        let link = format!("zv{}", &self.vm["zpt-vm".len()..]);
-        ip(&["-n", &self.vm, "link", "set", &link, "down"]);
-    }
-
-    /// Runs `check` with the lab profile inside the vm, the vm's resolv.conf under `--root`.
-    fn check(&self) -> Run {
-        let profile = lab_profile();
-        let root = self.root.path().display().to_string();
-        let mut args = vec!["netns", "exec", &self.vm, BIN, "check"];
-        args.extend(["--profile", &profile, "--root", &root, "--format", "json"]);
-        let run = run_command(Command::new("ip").args(&args));
-        // The profile's overall deadline is 4 s; a run must end by it whatever the fault.
-        assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
-        run
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        for ns in [&self.vm, &self.zen] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
-    }
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("ip runs");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Runs the lab profile in the vm; whatever the fault, a run ends by the profile's 4 s deadline.
+fn check(lab: &Lab) -> Run {
+    let run = lab.check(&lab_profile());
+    assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
+    run
 }
 
 /// The kind of the first attempt on `port` in the report.
@@ -245,7 +32,7 @@ fn lab_healthy() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
-    let run = lab.check();
+    let run = check(&lab);
     assert_eq!(run.code, 0, "{}", run.json()["causes"]);
     assert_eq!(run.json()["verdict"], "ready");
     assert_eq!(outcome_on(&run, 9000), "connected");
@@ -257,7 +44,7 @@ fn lab_9000_dropped() {
         return;
     };
     lab.firewall("-p tcp --dport 9000 -j DROP");
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "egress.tcp_9000_blocked", 3);
     assert_eq!(outcome_on(&run, 9000), "timed_out");
     assert_eq!(outcome_on(&run, 443), "connected");
@@ -274,7 +61,7 @@ fn lab_9000_rejected() {
         return;
     };
     lab.firewall("-p tcp --dport 9000 -j REJECT --reject-with tcp-reset");
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "egress.tcp_9000_blocked", 3);
     assert_eq!(outcome_on(&run, 9000), "refused");
 }
@@ -285,7 +72,7 @@ fn lab_9000_icmp_prohibited() {
         return;
     };
     lab.firewall("-p tcp --dport 9000 -j REJECT --reject-with icmp-host-prohibited");
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "egress.tcp_9000_blocked", 3);
     assert_eq!(outcome_on(&run, 9000), "host_unreachable");
 }
@@ -297,7 +84,7 @@ fn lab_443_and_9000_dropped() {
     };
     lab.firewall("-p tcp --dport 443 -j DROP")
         .firewall("-p tcp --dport 9000 -j DROP");
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "egress.tcp_443_blocked", 3);
     assert_eq!(run.json()["causes"][1]["id"], "egress.tcp_9000_blocked");
 }
@@ -308,7 +95,7 @@ fn lab_no_route() {
         return;
     };
     lab.unplug();
-    let run = lab.check();
+    let run = check(&lab);
     assert_eq!(run.code, 3, "{}", run.stdout);
     let report = run.json();
     assert_eq!(report["checks"][0]["status"], "fail");
@@ -333,7 +120,7 @@ fn lab_dns_nxdomain() {
     let Some(lab) = Lab::up(Dns::NxDomain) else {
         return;
     };
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "dns.unresolvable", 3);
 }
 
@@ -342,7 +129,7 @@ fn lab_dns_sinkhole() {
     let Some(lab) = Lab::up(Dns::Sinkhole) else {
         return;
     };
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "dns.sinkhole", 3);
 }
 
@@ -353,8 +140,24 @@ fn lab_dns_silent() {
     };
     lab.firewall("-p udp --dport 53 -j DROP")
         .firewall("-p tcp --dport 53 -j DROP");
-    let run = lab.check();
+    let run = check(&lab);
     assert_top(&run, "dns.no_resolver", 3);
     let a = &run.json()["evidence"]["dns"]["names"][0]["a"];
     assert_eq!(a["kind"], "timed_out", "{a}");
+}
+
+#[test]
+fn lab_everything_dropped() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.default_route_via_zen();
+    lab.firewall("-j DROP");
+    let run = check(&lab);
+    assert_top(&run, "dns.no_resolver", 3);
+    let report = run.json();
+    assert_eq!(
+        report["checks"][1]["reason"],
+        "no broker address (DNS failed)"
+    );
 }

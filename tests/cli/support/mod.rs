@@ -8,6 +8,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod netlab;
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_zpa-preflight");
 
