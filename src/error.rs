@@ -1,18 +1,62 @@
 //! Failures of the tool itself. A probe that fails is evidence, never one of these.
 
+use std::path::Path;
+
 use crate::exit::Exit;
-use crate::profile::ProfileError;
-use crate::report::ReportError;
+
+/// A file or name the user gave that cannot be used: a usage error, one line naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The path as given.
+        file: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file was read but is not valid.
+    #[error("{file}: {message}")]
+    Invalid {
+        /// The path as given, or `builtin:…`.
+        file: String,
+        /// What is wrong, with the line when known.
+        message: String,
+    },
+    /// `--profile NAME` named neither a built-in profile nor an existing file.
+    #[error("unknown profile '{name}': not a file, and the built-in profiles are {builtins}")]
+    UnknownProfile {
+        /// What was asked for.
+        name: String,
+        /// The built-in profile names, comma-separated.
+        builtins: String,
+    },
+}
+
+impl InputError {
+    /// An invalid-input error for `file`.
+    pub fn invalid(file: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError::Invalid {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads a text file the user gave, as an [`InputError`] on failure.
+pub fn read_input(path: &Path) -> Result<String, InputError> {
+    std::fs::read_to_string(path).map_err(|source| InputError::Read {
+        file: path.display().to_string(),
+        source,
+    })
+}
 
 /// Why the tool could not do its job.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A profile or feed is missing or malformed.
+    /// A profile, feed or report is missing or malformed.
     #[error(transparent)]
-    Profile(#[from] ProfileError),
-    /// A saved report is missing or malformed.
-    #[error(transparent)]
-    Report(#[from] ReportError),
+    Input(#[from] InputError),
     /// The report could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -30,7 +74,7 @@ impl Error {
     /// The exit code: bad input is a usage error (2), anything else a tool failure (1).
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Profile(_) | Error::Report(_) => Exit::Usage,
+            Error::Input(_) => Exit::Usage,
             Error::Write { .. } | Error::Runtime(_) => Exit::ToolFailed,
         }
     }

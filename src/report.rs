@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnose::{self, Cause, Check, Verdict};
+use crate::error::{InputError, read_input};
 use crate::evidence::Evidence;
 
 /// The schema this tool writes.
@@ -92,35 +93,10 @@ impl Report {
     }
 }
 
-/// Why a saved report could not be used. One line, naming the file.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// Unreadable file.
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        /// The path.
-        file: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// Not a report this tool understands.
-    #[error("{file}: {message}")]
-    Invalid {
-        /// The path.
-        file: String,
-        /// What is wrong, with the line when known.
-        message: String,
-    },
-}
-
 /// Reads a saved report.
-pub fn load(path: &Path) -> Result<Report, ReportError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        file: file.clone(),
-        source,
-    })?;
-    parse(&text).map_err(|message| ReportError::Invalid { file, message })
+pub fn load(path: &Path) -> Result<Report, InputError> {
+    let text = read_input(path)?;
+    parse(&text).map_err(|message| InputError::invalid(path.display().to_string(), message))
 }
 
 /// Parses a report's JSON text, checking its schema version first so that a report from a

@@ -391,21 +391,7 @@ mod tests {
             ),
         ];
         for (what, fault, id, severity) in cases {
-            let mut ev = healthy();
-            fault(&mut ev);
-            let d = diagnose(&ev);
-            let top = d
-                .causes
-                .first()
-                .unwrap_or_else(|| panic!("{what}: no cause"));
-            assert_eq!(
-                (top.id.as_str(), top.severity),
-                (*id, *severity),
-                "{what}: {:?}",
-                d.causes
-            );
-            assert!(!top.evidence.is_empty(), "{what}: no evidence");
-            assert!(!top.remedy.is_empty(), "{what}: no remedy");
+            assert_top(what, *fault, id, *severity);
         }
     }
 

@@ -543,26 +543,7 @@ mod tests {
             ),
         ];
         for (what, fault, id, severity) in cases {
-            let mut ev = healthy();
-            fault(&mut ev);
-            let d = diagnose(&ev);
-            let top = d
-                .causes
-                .first()
-                .unwrap_or_else(|| panic!("{what}: no cause"));
-            assert_eq!(
-                (top.id.as_str(), top.severity),
-                (*id, *severity),
-                "{what}: {:?}",
-                d.causes
-            );
-            assert!(!top.evidence.is_empty() && !top.remedy.is_empty(), "{what}");
-            let expected = match severity {
-                Severity::Blocking => Verdict::Blocked,
-                Severity::Warning => Verdict::Warnings,
-                Severity::Info => Verdict::Ready,
-            };
-            assert_eq!(d.verdict, expected, "{what}");
+            assert_top(what, *fault, id, *severity);
         }
     }
 

@@ -125,3 +125,35 @@ pub fn ids(ev: &Evidence) -> Vec<String> {
         .map(|c| c.id)
         .collect()
 }
+
+/// Applies `fault` to a healthy run and checks the cause ranked first: its id and severity,
+/// that it names evidence and a fix, and the verdict that follows. Returns the diagnosis for further checks.
+pub fn assert_top(
+    what: &str,
+    fault: fn(&mut Evidence),
+    id: &str,
+    severity: super::Severity,
+) -> super::Diagnosis {
+    let mut ev = healthy();
+    fault(&mut ev);
+    let d = super::diagnose(&ev);
+    let top = d
+        .causes
+        .first()
+        .unwrap_or_else(|| panic!("{what}: no cause"));
+    assert_eq!(
+        (top.id.as_str(), top.severity),
+        (id, severity),
+        "{what}: {:?}",
+        d.causes
+    );
+    assert!(!top.evidence.is_empty(), "{what}: no evidence");
+    assert!(!top.remedy.is_empty(), "{what}: no remedy");
+    let verdict = match severity {
+        super::Severity::Blocking => super::Verdict::Blocked,
+        super::Severity::Warning => super::Verdict::Warnings,
+        super::Severity::Info => super::Verdict::Ready,
+    };
+    assert_eq!(d.verdict, verdict, "{what}");
+    d
+}

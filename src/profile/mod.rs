@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{InputError, read_input};
 pub use feed::{CONNECTOR_SOURCE, ZenRanges};
 
 /// The profile `check` uses when `--profile` is not given.
@@ -39,30 +40,6 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../checks/feeds/zpa-private.json"),
     ),
 ];
-
-/// Why a profile or feed could not be used. Each message is one line that names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        /// The path as given.
-        file: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The file was read but is not a valid profile or feed.
-    #[error("{file}: {message}")]
-    Invalid {
-        /// The path as given, or `built-in:…`.
-        file: String,
-        /// What is wrong, with the line when known.
-        message: String,
-    },
-    /// `--profile NAME` named neither a built-in profile nor an existing file.
-    #[error("unknown profile '{0}': not a file, and the built-in profiles are {list}", list = builtin_profiles().join(", "))]
-    Unknown(String),
-}
 
 /// What a connector role means for the checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -297,42 +274,33 @@ fn builtin_file(path: &str) -> Option<&'static str> {
 }
 
 /// Loads `spec`: the name of a built-in profile, or a path to a profile file.
-pub fn load(spec: &str) -> Result<Profile, ProfileError> {
+pub fn load(spec: &str) -> Result<Profile, InputError> {
     if let Some(text) = builtin_file(&format!("profiles/{spec}.toml")) {
         return parse(text, &format!("{BUILTIN_PREFIX}profiles/{spec}.toml"), None);
     }
     let path = Path::new(spec);
     if !path.exists() {
-        return Err(ProfileError::Unknown(spec.to_string()));
+        return Err(InputError::UnknownProfile {
+            name: spec.to_string(),
+            builtins: builtin_profiles().join(", "),
+        });
     }
-    let text = read(path)?;
+    let text = read_input(path)?;
     parse(&text, spec, path.parent())
 }
 
 /// Reads a feed file given with `--cidrs`; it is taken as the complete published list.
-pub fn load_feed(path: &Path, source: &str) -> Result<ZenRanges, ProfileError> {
-    let text = read(path)?;
+pub fn load_feed(path: &Path, source: &str) -> Result<ZenRanges, InputError> {
+    let text = read_input(path)?;
     let origin = path.display().to_string();
-    feed::parse_feed(&text, source, &origin, true).map_err(|e| ProfileError::Invalid {
-        file: origin,
-        message: e.message,
-    })
-}
-
-fn read(path: &Path) -> Result<String, ProfileError> {
-    std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-        file: path.display().to_string(),
-        source,
-    })
+    feed::parse_feed(&text, source, &origin, true)
+        .map_err(|e| InputError::invalid(origin, e.message))
 }
 
 /// Parses and validates a profile's text. `base` is the directory relative feed paths start
 /// from (`None` for a built-in profile, which may only name built-in feeds).
-pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, ProfileError> {
-    let invalid = |message: String| ProfileError::Invalid {
-        file: origin.to_string(),
-        message,
-    };
+pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, InputError> {
+    let invalid = |message: String| InputError::invalid(origin, message);
     let file: ProfileFile = toml::from_str(text).map_err(|e| {
         let at = e
             .span()
@@ -407,11 +375,8 @@ fn validate(file: &ProfileFile) -> Result<(), String> {
     Ok(())
 }
 
-fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRanges, ProfileError> {
-    let invalid = |file: &str, message: String| ProfileError::Invalid {
-        file: file.to_string(),
-        message,
-    };
+fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRanges, InputError> {
+    let invalid = |file: &str, message: String| InputError::invalid(file, message);
     let mut ranges = match &zen.feed {
         Some(feed) => {
             let (text, feed_origin) = match feed.strip_prefix(BUILTIN_PREFIX) {
@@ -431,7 +396,7 @@ fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRan
                         ));
                     };
                     let path: PathBuf = base.join(feed);
-                    (read(&path)?, path.display().to_string())
+                    (read_input(&path)?, path.display().to_string())
                 }
             };
             feed::parse_feed(&text, &zen.source, &feed_origin, zen.complete)

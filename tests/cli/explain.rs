@@ -11,13 +11,7 @@ fn fixture() -> String {
 #[test]
 fn a_saved_report_gets_the_same_diagnosis_offline() {
     let run = run(&["explain", &fixture()]);
-    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.summary()
-            .starts_with("SUMMARY: blocked · egress.tcp_9000_blocked"),
-        "{}",
-        run.summary()
-    );
+    run.assert_blocked_by("egress.tcp_9000_blocked");
     let json = crate::support::run(&["explain", &fixture(), "--format", "json"]);
     assert_eq!(json.top_cause(), "egress.tcp_9000_blocked");
 }
@@ -40,17 +34,7 @@ fn explain_honours_ignore_and_strict() {
 fn check_output_round_trips_through_explain() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("report.json").display().to_string();
-    let root = repo("fixtures/roots/no-nameserver").display().to_string();
-    let profile = lab_profile();
-    let checked = run(&[
-        "check",
-        "--profile",
-        &profile,
-        "--root",
-        &root,
-        "--output",
-        &saved,
-    ]);
+    let checked = check_root("no-nameserver", &["--output", &saved]);
     assert_eq!(checked.code, 3);
     let explained = run(&["explain", &saved]);
     assert_eq!(explained.code, 3);

@@ -83,17 +83,10 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn an_unwritable_output_is_a_tool_failure() {
-    let root = repo("fixtures/roots/no-nameserver").display().to_string();
-    let profile = lab_profile();
-    let run = run(&[
-        "check",
-        "--profile",
-        &profile,
-        "--root",
-        &root,
-        "--output",
-        "/nonexistent-dir/report.json",
-    ]);
+    let run = check_root(
+        "no-nameserver",
+        &["--output", "/nonexistent-dir/report.json"],
+    );
     assert_eq!(run.code, 1);
     assert!(stderr_line(&run).contains("cannot write /nonexistent-dir/report.json"));
 }

@@ -36,11 +36,5 @@ fn default_profile_offline_gives_an_honest_verdict_fast() {
     assert!(run.took.as_secs() < 8, "took {:?}", run.took);
 
     let human = ns.run(&["check", "--root", &root]);
-    assert!(
-        human
-            .summary()
-            .starts_with("SUMMARY: blocked · egress.no_route"),
-        "{}",
-        human.stdout
-    );
+    human.assert_blocked_by("egress.no_route");
 }

@@ -133,28 +133,7 @@ impl Dnsmasq {
     /// No upstream is configured, so nothing is ever forwarded anywhere.
     pub fn start(listen: Ipv4Addr, port: u16, answers: &[Answer]) -> Dnsmasq {
         let port = if port == 0 { free_port(listen) } else { port };
-        let mut args = vec![
-            "--keep-in-foreground".to_string(),
-            "--conf-file=/dev/null".into(),
-            "--no-resolv".into(),
-            "--no-hosts".into(),
-            "--no-poll".into(),
-            "--pid-file=".into(),
-            "--user=root".into(),
-            format!("--listen-address={listen}"),
-            "--bind-interfaces".into(),
-            format!("--port={port}"),
-            "--local-ttl=30".into(),
-        ];
-        for answer in answers {
-            args.push(match answer {
-                Answer::A(name, ip) => format!("--host-record={name},{ip}"),
-                Answer::Sinkhole(name, ip) => format!("--address=/{name}/{ip}"),
-                Answer::Cname(alias, target) => format!("--cname={alias},{target}"),
-            });
-        }
-        // Everything else: NXDOMAIN (an --address with no address).
-        args.push("--address=/#/".into());
+        let args = dnsmasq_args(listen, port, answers);
         let child = Command::new(dnsmasq_path())
             .args(&args)
             .stdout(Stdio::null())
@@ -176,7 +155,7 @@ impl Drop for Dnsmasq {
 }
 
 /// dnsmasq is in /usr/sbin, which a non-login PATH may lack.
-fn dnsmasq_path() -> &'static str {
+pub fn dnsmasq_path() -> &'static str {
     if Path::new("/usr/sbin/dnsmasq").exists() {
         "/usr/sbin/dnsmasq"
     } else {
@@ -297,6 +276,13 @@ impl Run {
             .to_string()
     }
 
+    /// Asserts the human report blamed `cause` first and exited 3.
+    pub fn assert_blocked_by(&self, cause: &str) {
+        assert_eq!(self.code, 3, "{}{}", self.stdout, self.stderr);
+        let expected = format!("SUMMARY: blocked · {cause} · ");
+        assert!(self.summary().starts_with(&expected), "{}", self.stdout);
+    }
+
     /// The `SUMMARY:` line (human output).
     pub fn summary(&self) -> &str {
         self.stdout
@@ -310,6 +296,54 @@ impl Run {
 /// Runs the binary with `args`, colour off.
 pub fn run(args: &[&str]) -> Run {
     Run::from(Command::new(BIN).args(args).env("NO_COLOR", "1"))
+}
+
+/// `check` with the lab profile, asking the DNS server at `server`, plus `extra`.
+pub fn check_via(server: SocketAddr, extra: &[&str]) -> Run {
+    let server = server.to_string();
+    let profile = lab_profile();
+    let mut args = vec!["check", "--profile", &profile, "--dns-server", &server];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// `check` with the lab profile and `--root` at `fixtures/roots/<case>`, plus `extra`.
+pub fn check_root(case: &str, extra: &[&str]) -> Run {
+    let root = repo(&format!("fixtures/roots/{case}"))
+        .display()
+        .to_string();
+    let profile = lab_profile();
+    let mut args = vec!["check", "--profile", &profile, "--root", &root];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// dnsmasq's arguments: answer `answers` on `listen:port`, NXDOMAIN for every other name,
+/// no upstream (nothing is ever forwarded), no files read.
+pub fn dnsmasq_args(listen: Ipv4Addr, port: u16, answers: &[Answer]) -> Vec<String> {
+    let mut args = vec![
+        "--keep-in-foreground".to_string(),
+        "--conf-file=/dev/null".into(),
+        "--no-resolv".into(),
+        "--no-hosts".into(),
+        "--no-poll".into(),
+        "--pid-file=".into(),
+        "--user=root".into(),
+        format!("--listen-address={listen}"),
+        "--bind-interfaces".into(),
+        format!("--port={port}"),
+        "--local-ttl=30".into(),
+    ];
+    for answer in answers {
+        args.push(match answer {
+            Answer::A(name, ip) => format!("--host-record={name},{ip}"),
+            Answer::Sinkhole(name, ip) => format!("--address=/{name}/{ip}"),
+            Answer::Cname(alias, target) => format!("--cname={alias},{target}"),
+        });
+    }
+    // Everything else: NXDOMAIN (an --address with no address).
+    args.push("--address=/#/".into());
+    args
 }
 
 /// How a [`ScriptedDns`] answers every query.

@@ -88,29 +88,18 @@ impl Lab {
         ip(&["-n", &lab.vm, "link", "set", &vm_if, "up"]);
         ip(&["-n", &lab.zen, "link", "set", &zen_if, "up"]);
 
-        let mut dnsmasq = vec![
-            "--keep-in-foreground".to_string(),
-            "--conf-file=/dev/null".into(),
-            "--no-resolv".into(),
-            "--no-hosts".into(),
-            "--no-poll".into(),
-            "--pid-file=".into(),
-            "--user=root".into(),
-            format!("--listen-address={ZEN}"),
-            "--bind-interfaces".into(),
-            "--local-ttl=30".into(),
-        ];
-        match dns {
-            Dns::Answering => {
-                dnsmasq.push(format!("--host-record=broker.zpa.test,{ZEN}"));
-                dnsmasq.push(format!("--host-record=api.zpa.test,{ZEN}"));
-            }
-            Dns::NxDomain => {}
-            Dns::Sinkhole => dnsmasq.push("--address=/zpa.test/0.0.0.0".into()),
-        }
-        dnsmasq.push("--address=/#/".into());
+        let zen: std::net::Ipv4Addr = ZEN.parse().unwrap();
+        let answers = match dns {
+            Dns::Answering => vec![
+                Answer::A("broker.zpa.test", zen),
+                Answer::A("api.zpa.test", zen),
+            ],
+            Dns::NxDomain => vec![],
+            Dns::Sinkhole => vec![Answer::Sinkhole("zpa.test", "0.0.0.0")],
+        };
+        let dnsmasq = dnsmasq_args(zen, 53, &answers);
         let dnsmasq: Vec<&str> = dnsmasq.iter().map(String::as_str).collect();
-        lab.spawn_in_zen("/usr/sbin/dnsmasq", &dnsmasq, false);
+        lab.spawn_in_zen(dnsmasq_path(), &dnsmasq, false);
         // Brokers: listen on 443 and 9000 and never accept; the kernel completes handshakes.
         lab.spawn_in_zen(
             "python3",
