@@ -38,7 +38,13 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         Some(path) => Some(profile::load_feed(path, CONNECTOR_SOURCE)?),
         None => None,
     };
+    let anchors = args
+        .trust
+        .iter()
+        .map(|spec| probe::tls::load_anchor(spec))
+        .collect::<Result<Vec<_>, _>>()?;
     let overrides = Overrides {
+        trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
         dns_server: args.dns_server,
         targets: args.target,
         probe_timeout_ms: args
@@ -69,7 +75,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         .map_err(Error::Runtime)?;
     let started_at = Utc::now();
     let clock = Instant::now();
-    let evidence = runtime.block_on(probe::run(&plan));
+    let evidence = runtime.block_on(probe::run(&plan, &anchors));
     let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Do not wait for resolver background tasks: everything we need is in the evidence.
     runtime.shutdown_background();

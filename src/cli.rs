@@ -52,6 +52,10 @@ pub struct CheckArgs {
     /// Per-probe timeout, e.g. 2s or 500ms.
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+    /// PEM anchors that count as genuine for brokers, control hosts, or both (repeatable):
+    /// how a private deployment or a lab declares its own CA.
+    #[arg(long, value_name = "[broker=|control=]FILE")]
+    pub trust: Vec<String>,
     /// Where /etc and /sys are read from (a mounted disk image, a fixture tree).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,

@@ -10,8 +10,9 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Origin, Plan};
+use crate::plan::{Origin, Plan, TrustClass};
 use crate::profile::Hostname;
+use crate::x509::CertSummary;
 
 /// Everything a run observed, with the plan it followed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub struct Evidence {
     pub dns: DnsEvidence,
     /// The TCP probe.
     pub tcp: TcpEvidence,
+    /// The TLS probe (absent from 1.0 reports, which predate it).
+    #[serde(default)]
+    pub tls: TlsEvidence,
 }
 
 /// The resolver configuration and every name's answers.
@@ -321,4 +325,148 @@ pub fn secs(ms: u64) -> String {
     } else {
         format!("{:.1} s", ms as f64 / 1000.0)
     }
+}
+
+/// The TLS probe: the system trust store it compared with, and every handshake.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TlsEvidence {
+    /// The system trust bundle.
+    pub system_store: StoreState,
+    /// One per (address, TLS port) of a resolved name.
+    pub handshakes: Vec<TlsHandshake>,
+}
+
+/// What became of the system trust bundle.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StoreState {
+    /// No TLS handshake was planned.
+    #[default]
+    NotRead,
+    /// Read.
+    Loaded {
+        /// The bundle.
+        path: String,
+        /// How many anchors it holds.
+        anchors: usize,
+    },
+    /// None of the profile's paths exists under `--root`.
+    Missing {
+        /// The paths tried.
+        tried: Vec<String>,
+    },
+}
+
+/// One TLS handshake, as far as it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsHandshake {
+    /// Destination address.
+    pub addr: IpAddr,
+    /// Destination port.
+    pub port: u16,
+    /// The server name sent (the name that resolved to `addr`).
+    pub sni: String,
+    /// Why this address was tried.
+    pub origin: Origin,
+    /// What kind of chain it should present.
+    pub class: TrustClass,
+    /// How the handshake ended.
+    pub result: HandshakeResult,
+    /// The certificates presented, leaf first (captured even when the handshake failed).
+    pub chain: Vec<ChainCert>,
+    /// How the chain verifies against each trust store; absent when none was presented.
+    pub verification: Option<ChainVerification>,
+}
+
+/// One presented certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChainCert {
+    /// It parsed.
+    Parsed(Box<CertSummary>),
+    /// It did not: a hostile or broken peer.
+    Unparsable {
+        /// SHA-256 of the bytes.
+        sha256: String,
+        /// Their length.
+        len: usize,
+        /// The parser's complaint.
+        error: String,
+    },
+}
+
+impl ChainCert {
+    /// The summary, when it parsed.
+    pub fn parsed(&self) -> Option<&CertSummary> {
+        match self {
+            ChainCert::Parsed(summary) => Some(summary),
+            ChainCert::Unparsable { .. } => None,
+        }
+    }
+}
+
+/// How a chain verifies. Checked at a moment inside the leaf's own validity, so a skewed local
+/// clock cannot turn a genuine chain into a suspicious one (the clock check judges time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainVerification {
+    /// Against Mozilla's roots (webpki-roots).
+    pub mozilla: Trust,
+    /// Against the system trust bundle.
+    pub system: Trust,
+    /// The `--trust` file it verifies against, if any.
+    pub anchor: Option<String>,
+}
+
+/// One verification result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trust {
+    /// Chains to the store, name matching.
+    Verified,
+    /// Does not.
+    Untrusted {
+        /// rustls' reason, e.g. `UnknownIssuer`.
+        reason: String,
+    },
+    /// Not checked (no such store).
+    NotChecked,
+}
+
+/// How a TLS handshake ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HandshakeResult {
+    /// Completed (closed at once; no application data is ever sent).
+    Completed {
+        /// TLS version.
+        protocol: String,
+        /// Connect plus handshake time.
+        ms: u64,
+    },
+    /// The server (or a middlebox) sent a TLS alert.
+    Alert {
+        /// The alert.
+        alert: String,
+    },
+    /// A TCP reset after the ClientHello: DPI or SNI filtering.
+    Reset,
+    /// The connection closed mid-handshake.
+    Closed,
+    /// No answer to the ClientHello before the probe timeout.
+    TimedOut {
+        /// The timeout.
+        ms: u64,
+    },
+    /// The TCP connect itself failed (the TCP probe says how).
+    ConnectFailed {
+        /// The OS error.
+        detail: String,
+    },
+    /// The peer broke the protocol: garbage, oversized or unverifiable messages.
+    Failed {
+        /// rustls' complaint.
+        detail: String,
+    },
+    /// Still pending at the run's overall deadline.
+    DeadlineReached,
 }

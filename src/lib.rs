@@ -28,3 +28,4 @@ pub mod probe;
 pub mod profile;
 pub mod render;
 pub mod report;
+pub mod x509;

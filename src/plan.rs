@@ -11,7 +11,9 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{Hostname, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, ZenRanges};
+use crate::profile::{
+    Hostname, Interceptor, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, TlsSpec, ZenRanges,
+};
 
 /// Addresses a `--target CIDR` is sampled at, at most: enough to see a partial allowlist.
 const SAMPLES_PER_USER_RANGE: u128 = 4;
@@ -57,6 +59,38 @@ pub struct Overrides {
     pub zen: Option<ZenRanges>,
     /// `--ignore`: cause ids downgraded from blocking to warning.
     pub ignore: Vec<String>,
+    /// `--trust`: extra anchors that count as genuine (already read and validated).
+    pub trust: Vec<TrustFile>,
+}
+
+/// Which kind of chain an endpoint should present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrustClass {
+    /// Brokers and the enrollment API: Zscaler's own private PKI.
+    Broker,
+    /// Software and package hosts: a public CA.
+    Control,
+}
+
+impl From<Role> for TrustClass {
+    fn from(role: Role) -> TrustClass {
+        match role {
+            Role::Control => TrustClass::Control,
+            Role::Broker | Role::Enrollment | Role::Target => TrustClass::Broker,
+        }
+    }
+}
+
+/// An anchor file declared with `--trust [CLASS=]FILE`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrustFile {
+    /// The class it vouches for; `None` for every class.
+    pub class: Option<TrustClass>,
+    /// The file.
+    pub path: String,
+    /// The subjects of its certificates, for the report.
+    pub subjects: Vec<String>,
 }
 
 /// Where DNS questions go.
@@ -143,9 +177,28 @@ pub struct Plan {
     /// Cause ids the user downgraded with `--ignore`.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// The TLS probe's ports and expectations.
+    #[serde(default = "TlsSpec::none")]
+    pub tls: TlsSpec,
+    /// System trust bundles to read, already under `--root`.
+    #[serde(default)]
+    pub system_trust: Vec<String>,
+    /// Extra anchors declared with `--trust`.
+    #[serde(default)]
+    pub trust: Vec<TrustFile>,
+    /// The interceptor catalog the chains are matched against.
+    #[serde(default)]
+    pub interceptors: Vec<Interceptor>,
 }
 
 impl Plan {
+    /// Whether anchors were declared for `class`: then only they make a chain genuine.
+    pub fn has_anchors(&self, class: TrustClass) -> bool {
+        self.trust
+            .iter()
+            .any(|t| t.class.is_none_or(|c| c == class))
+    }
+
     /// The profile's declaration for `port`, if any.
     pub fn port(&self, port: u16) -> Option<&PortSpec> {
         self.ports.iter().find(|p| p.port == port)
@@ -195,6 +248,15 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         timeouts,
         limits: profile.limits,
         ignore: overrides.ignore.clone(),
+        system_trust: profile
+            .tls
+            .system_trust
+            .iter()
+            .map(|rel| root.join(rel).display().to_string())
+            .collect(),
+        tls: profile.tls.clone(),
+        trust: overrides.trust.clone(),
+        interceptors: crate::profile::interceptors(),
     }
 }
 

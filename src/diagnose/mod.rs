@@ -10,6 +10,7 @@
 mod dns;
 mod egress;
 mod run;
+mod tls;
 
 use std::net::IpAddr;
 
@@ -159,7 +160,11 @@ const RULES: &[Rule] = &[
     egress::local_firewall,
     dns::unresolvable,
     dns::sinkhole,
+    // A re-signed or cut-off TLS channel outranks what TCP says: a TCP pass must not hide it.
+    tls::handshake_blocked,
+    tls::intercepted,
     egress::port_blocked,
+    tls::inspection_on_path,
     dns::outside_zen,
     run::incomplete,
 ];
@@ -196,6 +201,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     };
     let mut checks = vec![dns::check(&facts)];
     checks.extend(egress::checks(&facts));
+    checks.push(tls::check(&facts));
     Diagnosis {
         checks,
         causes,

@@ -1,7 +1,7 @@
 //! Rules about the run itself: a verdict is only as good as the probes that finished.
 
 use super::{Cause, Facts, Severity};
-use crate::evidence::{QueryOutcome, TcpOutcome, secs};
+use crate::evidence::{HandshakeResult, QueryOutcome, TcpOutcome, secs};
 
 /// `run.incomplete`: probes were abandoned at the overall deadline, so "ready" cannot be said.
 pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
@@ -18,7 +18,12 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
         .attempts
         .iter()
         .filter(|a| a.outcome == TcpOutcome::DeadlineReached)
-        .count();
+        .count()
+        + ev.tls
+            .handshakes
+            .iter()
+            .filter(|h| h.result == HandshakeResult::DeadlineReached)
+            .count();
     if queries + connects == 0 {
         return Vec::new();
     }
@@ -26,7 +31,7 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
         Cause::new("run.incomplete", Severity::Warning, 0.5)
             .title("Some probes did not finish before the overall deadline")
             .detail(format!(
-                "{queries} DNS queries and {connects} connects were still pending after {}; \
+                "{queries} DNS queries and {connects} connects or handshakes were still pending after {}; \
                  their checks are unknown, not passed.",
                 secs(ev.plan.timeouts.overall_ms)
             ))

@@ -3,11 +3,12 @@
 use std::net::IpAddr;
 
 use crate::evidence::{
-    DnsEvidence, Evidence, NameResolution, QueryOutcome, ResolverState, TcpAttempt, TcpEvidence,
-    TcpOutcome,
+    ChainCert, ChainVerification, DnsEvidence, Evidence, HandshakeResult, NameResolution,
+    QueryOutcome, ResolverState, TcpAttempt, TcpEvidence, TcpOutcome, TlsHandshake, Trust,
 };
-use crate::plan::{self, Origin, Overrides, Plan};
+use crate::plan::{self, Origin, Overrides, Plan, TrustClass};
 use crate::profile;
+use crate::x509::{CertSummary, Name};
 
 /// A healthy run of the default profile: every name answers inside the Zen ranges and every
 /// connect succeeds. No fixed targets, so each test controls every attempt.
@@ -25,6 +26,7 @@ pub fn healthy() -> Evidence {
             names: Vec::new(),
         },
         tcp: TcpEvidence::default(),
+        tls: Default::default(),
         plan,
     };
     let answers = [
@@ -39,7 +41,117 @@ pub fn healthy() -> Evidence {
     for (host, addrs) in answers {
         answer(&mut ev, host, &addrs);
     }
+    ev.tls.handshakes = vec![
+        genuine_broker("co2br.prod.zpath.net", "165.225.112.252"),
+        genuine_broker("co2br.prod.zpath.net", "13.127.26.17"),
+        genuine_broker("api.private.zscaler.com", "52.4.154.137"),
+    ];
+    for (host, addr) in [
+        ("dist.private.zscaler.com", "8.8.8.8"),
+        ("yum.private.zscaler.com", "8.8.8.9"),
+    ] {
+        let root = dn("Public Root", "Public CA");
+        let chain = vec![
+            cert(dn(host, "Zscaler"), root.clone(), false),
+            cert(root.clone(), root, true),
+        ];
+        ev.tls.handshakes.push(handshake(
+            host,
+            addr,
+            TrustClass::Control,
+            chain,
+            Trust::Verified,
+        ));
+    }
     ev
+}
+
+/// A certificate name with one CN and one O.
+pub fn dn(cn: &str, o: &str) -> Name {
+    Name {
+        text: format!("CN={cn}, O={o}"),
+        cn: vec![cn.into()],
+        o: vec![o.into()],
+        ..Name::default()
+    }
+}
+
+/// A certificate summary.
+pub fn cert(subject: Name, issuer: Name, is_ca: bool) -> ChainCert {
+    ChainCert::Parsed(Box::new(CertSummary {
+        self_signed: subject == issuer,
+        subject,
+        issuer,
+        sans: Vec::new(),
+        not_before: 1_700_000_000,
+        not_after: 1_800_000_000,
+        is_ca,
+        has_sct: false,
+        key: "EC 256".into(),
+        sha256: "ab".repeat(32),
+    }))
+}
+
+/// A completed handshake presenting `chain`, verified as given.
+pub fn handshake(
+    host: &str,
+    addr: &str,
+    class: TrustClass,
+    chain: Vec<ChainCert>,
+    mozilla: Trust,
+) -> TlsHandshake {
+    TlsHandshake {
+        addr: addr.parse().unwrap(),
+        port: 443,
+        sni: host.into(),
+        origin: Origin::Name {
+            host: host.parse().unwrap(),
+            role: if class == TrustClass::Control {
+                crate::profile::Role::Control
+            } else {
+                crate::profile::Role::Broker
+            },
+        },
+        class,
+        result: HandshakeResult::Completed {
+            protocol: "TLSv1_3".into(),
+            ms: 20,
+        },
+        chain,
+        verification: Some(ChainVerification {
+            mozilla,
+            system: Trust::NotChecked,
+            anchor: None,
+        }),
+    }
+}
+
+/// A genuine broker chain: leaf O=Zscaler, issued by a Zscaler CA.
+pub fn genuine_broker(host: &str, addr: &str) -> TlsHandshake {
+    let ca = dn("ZPA Broker CA", "Zscaler");
+    let chain = vec![
+        cert(dn(host, "Zscaler"), ca.clone(), false),
+        cert(ca.clone(), ca, true),
+    ];
+    let untrusted = Trust::Untrusted {
+        reason: "UnknownIssuer".into(),
+    };
+    handshake(host, addr, TrustClass::Broker, chain, untrusted)
+}
+
+/// Replaces every broker-class chain with one re-signed by `ca` (the leaf keeps `leaf_o`).
+pub fn resign_brokers(ev: &mut Evidence, ca: Name, leaf_o: &str) {
+    for h in ev
+        .tls
+        .handshakes
+        .iter_mut()
+        .filter(|h| h.class == TrustClass::Broker)
+    {
+        h.chain = vec![
+            cert(dn(&h.sni, leaf_o), ca.clone(), false),
+            cert(ca.clone(), ca.clone(), true),
+        ];
+    }
 }
 
 /// Sets `host`'s A answer (AAAA: no records) and one connected attempt per address and port.

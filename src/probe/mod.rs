@@ -8,6 +8,7 @@
 
 pub mod dns;
 pub mod tcp;
+pub mod tls;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -20,12 +21,14 @@ use tokio::time::Instant;
 
 use crate::address;
 use crate::evidence::{
-    DnsEvidence, Evidence, NameResolution, QueryOutcome, TcpAttempt, TcpEvidence, TcpOutcome,
+    DnsEvidence, Evidence, HandshakeResult, NameResolution, QueryOutcome, TcpAttempt, TcpEvidence,
+    TcpOutcome, TlsEvidence, TlsHandshake,
 };
-use crate::plan::{Origin, Plan};
+use crate::plan::{Origin, Plan, TrustClass};
 
-/// Runs every probe of `plan` and returns what was observed.
-pub async fn run(plan: &Plan) -> Evidence {
+/// Runs every probe of `plan` and returns what was observed. `anchors` are the `--trust`
+/// files, already read.
+pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
     let probe_timeout = Duration::from_millis(plan.timeouts.probe_ms);
     let deadline = Instant::now() + Duration::from_millis(plan.timeouts.overall_ms);
     let permits = Arc::new(Semaphore::new(plan.limits.max_in_flight));
@@ -36,6 +39,9 @@ pub async fn run(plan: &Plan) -> Evidence {
         deadline,
     };
 
+    let verifiers =
+        (!plan.tls.ports.is_empty()).then(|| Arc::new(tls::Verifiers::new(plan, anchors)));
+    let mut handshakes: JoinSet<TlsHandshake> = JoinSet::new();
     let mut connects = JoinSet::new();
     let mut seen: HashSet<(IpAddr, u16)> = HashSet::new();
     for target in &plan.fixed_targets {
@@ -83,6 +89,17 @@ pub async fn run(plan: &Plan) -> Evidence {
                 if seen.insert((addr, port)) {
                     connects.spawn(connector.attempt(addr, port, origin.clone(), sinkhole));
                 }
+                let tls_port = sinkhole.is_none() && plan.tls.ports.contains(&port);
+                if let Some(verifiers) = verifiers.as_ref().filter(|_| tls_port) {
+                    let target = tls::Target {
+                        addr,
+                        port,
+                        sni: spec.host.to_string(),
+                        origin: origin.clone(),
+                        class: TrustClass::from(spec.role),
+                    };
+                    handshakes.spawn(connector.handshake(target, verifiers.clone()));
+                }
             }
         }
         names[index] = Some(resolution);
@@ -93,6 +110,18 @@ pub async fn run(plan: &Plan) -> Evidence {
         attempts.push(unwrap_join(joined));
     }
     attempts.sort_by_key(|a| (a.port, a.addr));
+    let mut tls = TlsEvidence {
+        system_store: verifiers
+            .as_ref()
+            .map(|v| v.store.clone())
+            .unwrap_or_default(),
+        handshakes: Vec::new(),
+    };
+    while let Some(joined) = handshakes.join_next().await {
+        tls.handshakes.push(unwrap_join(joined));
+    }
+    tls.handshakes
+        .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
 
     Evidence {
         plan: plan.clone(),
@@ -104,6 +133,7 @@ pub async fn run(plan: &Plan) -> Evidence {
                 .collect(),
         },
         tcp: TcpEvidence { attempts },
+        tls,
     }
 }
 
@@ -149,6 +179,40 @@ impl Connector {
 }
 
 /// A probe task only ends by returning; a panic inside one is a bug worth surfacing as is.
+impl Connector {
+    fn handshake(
+        &self,
+        target: tls::Target,
+        verifiers: Arc<tls::Verifiers>,
+    ) -> impl Future<Output = TlsHandshake> + Send + 'static {
+        let this = self.clone();
+        async move {
+            let (addr, port, sni, origin, class) = (
+                target.addr,
+                target.port,
+                target.sni.clone(),
+                target.origin.clone(),
+                target.class,
+            );
+            tokio::time::timeout_at(this.deadline, async {
+                let _permit = this.permits.acquire_owned().await.expect("never closed");
+                tls::handshake(target, this.timeout, &verifiers).await
+            })
+            .await
+            .unwrap_or(TlsHandshake {
+                addr,
+                port,
+                sni,
+                origin,
+                class,
+                result: HandshakeResult::DeadlineReached,
+                chain: Vec::new(),
+                verification: None,
+            })
+        }
+    }
+}
+
 fn unwrap_join<T>(joined: Result<T, tokio::task::JoinError>) -> T {
     joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }

@@ -39,6 +39,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "feeds/zpa-private.json",
         include_str!("../../checks/feeds/zpa-private.json"),
     ),
+    (
+        "interceptors.toml",
+        include_str!("../../checks/interceptors.toml"),
+    ),
 ];
 
 /// What a connector role means for the checks.
@@ -185,6 +189,63 @@ pub struct Limits {
     pub max_sampled_ranges: usize,
 }
 
+/// Which handshakes the TLS probe makes, and what a genuine chain looks like.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSpec {
+    /// Ports on which each answer of a name also gets a TLS handshake (when the name probes
+    /// that port).
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// The organisation a genuine broker leaf names in its subject (`O=Zscaler`, DOMAIN §1.2).
+    /// Used only when no anchor is declared for brokers: Zscaler publishes none.
+    #[serde(default)]
+    pub broker_identity: String,
+    /// The system trust bundles to compare with, relative to `--root`; the first that
+    /// exists is read. An enterprise CA injected there is what makes inspection "work".
+    #[serde(default)]
+    pub system_trust: Vec<String>,
+}
+
+/// One TLS-inspection product of `checks/interceptors.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interceptor {
+    /// Product name.
+    pub name: String,
+    /// Lower-case substrings searched in the CA names of a presented chain.
+    #[serde(rename = "match")]
+    pub patterns: Vec<String>,
+    /// How surely a match names this product (0..1).
+    pub confidence: f64,
+    /// The product's own term for exempting destinations from inspection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bypass: Option<String>,
+    /// Where the strings come from.
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalog {
+    product: Vec<Interceptor>,
+}
+
+/// The built-in interceptor catalog (`checks/interceptors.toml`).
+pub fn interceptors() -> Vec<Interceptor> {
+    let text = builtin_file("interceptors.toml").expect("embedded");
+    let catalog: Catalog =
+        toml::from_str(text).expect("checks/interceptors.toml is valid (tested)");
+    catalog
+        .product
+        .into_iter()
+        .map(|mut p| {
+            p.patterns.iter_mut().for_each(|m| *m = m.to_lowercase());
+            p
+        })
+        .collect()
+}
+
 /// A validated profile, ready to be planned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -206,6 +267,8 @@ pub struct Profile {
     pub names: Vec<NameSpec>,
     /// The Zen ranges answers and targets are judged against.
     pub zen: ZenRanges,
+    /// The TLS probe's targets and expectations.
+    pub tls: TlsSpec,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +283,23 @@ struct ProfileFile {
     ports: Vec<PortSpec>,
     #[serde(default)]
     names: Vec<NameSpec>,
+    #[serde(default = "no_tls")]
+    tls: TlsSpec,
+}
+
+fn no_tls() -> TlsSpec {
+    TlsSpec::none()
+}
+
+impl TlsSpec {
+    /// No TLS probing (profiles and reports written before the TLS check).
+    pub fn none() -> TlsSpec {
+        TlsSpec {
+            ports: Vec::new(),
+            broker_identity: String::new(),
+            system_trust: Vec::new(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -326,6 +406,7 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
         ports: file.ports,
         names: file.names,
         zen,
+        tls: file.tls,
     })
 }
 
@@ -358,6 +439,9 @@ fn validate(file: &ProfileFile) -> Result<(), String> {
                 name.host
             ));
         }
+    }
+    if let Some(port) = file.tls.ports.iter().find(|p| !seen.contains(p)) {
+        return Err(format!("[tls]: port {port} is not declared in [[ports]]"));
     }
     let t = &file.timeouts;
     if t.probe.is_zero() || t.probe > t.overall {
@@ -516,6 +600,23 @@ ports = [443]
             assert!(err.starts_with("lab.toml: "), "{err}");
             assert!(err.contains(expected), "expected {expected:?} in {err}");
             assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_interceptor_catalog_names_every_product() {
+        let catalog = interceptors();
+        assert_eq!(
+            catalog.len(),
+            43,
+            "42 products of DOMAIN.md §3.3 and the docs' Safemarch"
+        );
+        for p in &catalog {
+            assert!(
+                !p.patterns.is_empty() && (0.0..=1.0).contains(&p.confidence),
+                "{}",
+                p.name
+            );
         }
     }
 

@@ -1,0 +1,378 @@
+//! The TLS probe: a handshake with the right SNI that records the presented chain and never
+//! sends application data, then verifies that chain against every trust store at hand.
+//!
+//! The handshake's verifier accepts any chain on purpose: the point is to *see* what an
+//! inspecting proxy presents, and a verifier that aborted would hide it. The chain is judged
+//! afterwards, against Mozilla's roots, the system bundle and `--trust` anchors, at a moment
+//! inside the leaf's own validity so that a skewed clock cannot distort the verdict. The
+//! handshake still checks the server's signatures, so a peer that cannot prove it holds the
+//! key does not complete.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::net::TcpStream;
+
+use crate::error::InputError;
+use crate::evidence::{
+    ChainCert, ChainVerification, HandshakeResult, StoreState, TlsHandshake, Trust,
+};
+use crate::plan::{Origin, Plan, TrustClass, TrustFile};
+use crate::x509;
+
+/// A `--trust [CLASS=]FILE` anchor, read and parsed.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    /// The class it vouches for; `None` for all.
+    pub class: Option<TrustClass>,
+    /// The file.
+    pub path: String,
+    /// Its certificates.
+    pub certs: Vec<CertificateDer<'static>>,
+}
+
+impl Anchor {
+    /// What the plan (and so the report) records of it.
+    pub fn describe(&self) -> TrustFile {
+        TrustFile {
+            class: self.class,
+            path: self.path.clone(),
+            subjects: self
+                .certs
+                .iter()
+                .filter_map(|c| x509::summarize(c).ok())
+                .map(|s| s.subject.text)
+                .collect(),
+        }
+    }
+}
+
+/// Reads `--trust [broker=|control=]FILE`: PEM certificates that count as genuine.
+pub fn load_anchor(spec: &str) -> Result<Anchor, InputError> {
+    let (class, path) = match spec.split_once('=') {
+        Some(("broker", path)) => (Some(TrustClass::Broker), path),
+        Some(("control", path)) => (Some(TrustClass::Control), path),
+        _ => (None, spec),
+    };
+    let text = crate::error::read_input(std::path::Path::new(path))?;
+    let certs = CertificateDer::pem_slice_iter(text.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| InputError::invalid(path, format!("not a PEM certificate file: {e}")))?;
+    if certs.is_empty() {
+        return Err(InputError::invalid(path, "holds no PEM certificate"));
+    }
+    if let Some(bad) = certs.iter().find_map(|c| x509::summarize(c).err()) {
+        return Err(InputError::invalid(path, bad));
+    }
+    Ok(Anchor {
+        class,
+        path: path.to_string(),
+        certs,
+    })
+}
+
+/// Every trust store a chain is compared with, built once per run.
+pub struct Verifiers {
+    provider: Arc<CryptoProvider>,
+    mozilla: Arc<WebPkiServerVerifier>,
+    system: Option<Arc<WebPkiServerVerifier>>,
+    anchors: Vec<(Option<TrustClass>, String, Arc<WebPkiServerVerifier>)>,
+    /// What was found of the system bundle.
+    pub store: StoreState,
+}
+
+impl Verifiers {
+    /// Builds the verifiers; reads the system bundle named by the plan (under `--root`).
+    pub fn new(plan: &Plan, anchors: &[Anchor]) -> Verifiers {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mozilla = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mozilla = verifier(mozilla, &provider).expect("Mozilla's roots are not empty");
+        let (system, store) = match plan
+            .system_trust
+            .iter()
+            .find_map(|path| Some((path, std::fs::read(path).ok()?)))
+        {
+            Some((path, bytes)) => {
+                let mut roots = RootCertStore::empty();
+                let certs = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok);
+                let (anchors, _ignored) = roots.add_parsable_certificates(certs);
+                (
+                    verifier(roots, &provider),
+                    StoreState::Loaded {
+                        path: path.clone(),
+                        anchors,
+                    },
+                )
+            }
+            None if plan.system_trust.is_empty() => (None, StoreState::NotRead),
+            None => (
+                None,
+                StoreState::Missing {
+                    tried: plan.system_trust.clone(),
+                },
+            ),
+        };
+        let anchors = anchors
+            .iter()
+            .filter_map(|a| {
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(a.certs.iter().cloned());
+                Some((a.class, a.path.clone(), verifier(roots, &provider)?))
+            })
+            .collect();
+        Verifiers {
+            provider,
+            mozilla,
+            system,
+            anchors,
+            store,
+        }
+    }
+
+    fn verify(
+        &self,
+        chain: &[CertificateDer<'static>],
+        sni: &ServerName<'static>,
+        class: TrustClass,
+    ) -> ChainVerification {
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            unreachable!("only called with a presented chain");
+        };
+        // Inside the leaf's own validity: "does it chain?" must not depend on our clock.
+        let at = x509::summarize(leaf)
+            .map(|s| s.not_before / 2 + s.not_after / 2)
+            .ok()
+            .and_then(|secs| u64::try_from(secs).ok())
+            .map(|secs| UnixTime::since_unix_epoch(Duration::from_secs(secs)))
+            .unwrap_or_else(UnixTime::now);
+        let check = |v: &WebPkiServerVerifier| match v.verify_server_cert(
+            leaf,
+            intermediates,
+            sni,
+            &[],
+            at,
+        ) {
+            Ok(_) => Trust::Verified,
+            Err(e) => Trust::Untrusted {
+                reason: e.to_string(),
+            },
+        };
+        ChainVerification {
+            mozilla: check(&self.mozilla),
+            system: self.system.as_deref().map_or(Trust::NotChecked, check),
+            anchor: self
+                .anchors
+                .iter()
+                .filter(|(c, _, _)| c.is_none_or(|c| c == class))
+                .find(|(_, _, v)| check(v) == Trust::Verified)
+                .map(|(_, path, _)| path.clone()),
+        }
+    }
+}
+
+fn verifier(
+    roots: RootCertStore,
+    provider: &Arc<CryptoProvider>,
+) -> Option<Arc<WebPkiServerVerifier>> {
+    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .ok()
+}
+
+/// Where one handshake goes.
+pub struct Target {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// Server name to send.
+    pub sni: String,
+    /// Why.
+    pub origin: Origin,
+    /// What it should present.
+    pub class: TrustClass,
+}
+
+/// Performs one handshake and judges nothing: records the chain and how it verifies.
+pub async fn handshake(target: Target, timeout: Duration, verifiers: &Verifiers) -> TlsHandshake {
+    let recorder = Arc::new(Recorder {
+        chain: Mutex::new(Vec::new()),
+        provider: verifiers.provider.clone(),
+    });
+    let result = match ServerName::try_from(target.sni.clone()) {
+        Ok(name) => {
+            run(
+                &target,
+                name,
+                timeout,
+                recorder.clone(),
+                &verifiers.provider,
+            )
+            .await
+        }
+        Err(e) => HandshakeResult::Failed {
+            detail: format!("'{}' is not a server name: {e}", target.sni),
+        },
+    };
+    let chain = std::mem::take(&mut *recorder.chain.lock().expect("not poisoned"));
+    let verification = ServerName::try_from(target.sni.clone())
+        .ok()
+        .filter(|_| !chain.is_empty())
+        .map(|name| verifiers.verify(&chain, &name, target.class));
+    TlsHandshake {
+        addr: target.addr,
+        port: target.port,
+        sni: target.sni,
+        origin: target.origin,
+        class: target.class,
+        result,
+        chain: chain
+            .iter()
+            .map(|der| match x509::summarize(der) {
+                Ok(summary) => ChainCert::Parsed(Box::new(summary)),
+                Err(error) => ChainCert::Unparsable {
+                    sha256: x509::sha256_hex(der),
+                    len: der.len(),
+                    error,
+                },
+            })
+            .collect(),
+        verification,
+    }
+}
+
+async fn run(
+    target: &Target,
+    name: ServerName<'static>,
+    timeout: Duration,
+    recorder: Arc<Recorder>,
+    provider: &Arc<CryptoProvider>,
+) -> HandshakeResult {
+    let config = match ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+    {
+        Ok(builder) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(recorder)
+            .with_no_client_auth(),
+        Err(e) => {
+            return HandshakeResult::Failed {
+                detail: e.to_string(),
+            };
+        }
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let started = Instant::now();
+    let attempt = async {
+        let tcp = TcpStream::connect(SocketAddr::new(target.addr, target.port))
+            .await
+            .map_err(|e| HandshakeResult::ConnectFailed {
+                detail: e.to_string(),
+            })?;
+        connector.connect(name, tcp).await.map_err(|e| classify(&e))
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Err(_) => HandshakeResult::TimedOut {
+            ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        },
+        Ok(Err(result)) => result,
+        Ok(Ok(stream)) => HandshakeResult::Completed {
+            protocol: stream
+                .get_ref()
+                .1
+                .protocol_version()
+                .map_or_else(|| "unknown".into(), |v| format!("{v:?}")),
+            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        },
+    }
+}
+
+/// Maps a handshake error to what it says about the path.
+fn classify(error: &io::Error) -> HandshakeResult {
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return match tls {
+            rustls::Error::AlertReceived(alert) => HandshakeResult::Alert {
+                alert: format!("{alert:?}"),
+            },
+            other => HandshakeResult::Failed {
+                detail: other.to_string(),
+            },
+        };
+    }
+    match error.kind() {
+        io::ErrorKind::ConnectionReset => HandshakeResult::Reset,
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionAborted => HandshakeResult::Closed,
+        _ => HandshakeResult::Failed {
+            detail: error.to_string(),
+        },
+    }
+}
+
+/// A verifier that records the presented chain and accepts it, so the handshake goes on far
+/// enough to show what is presented. Signatures are still checked.
+#[derive(Debug)]
+struct Recorder {
+    chain: Mutex<Vec<CertificateDer<'static>>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut chain = self.chain.lock().expect("not poisoned");
+        chain.push(end_entity.clone().into_owned());
+        chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}

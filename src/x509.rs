@@ -1,0 +1,157 @@
+//! Certificate summaries: the few facts about a presented certificate that tell a genuine
+//! chain from a re-signed one, extracted once so the evidence stays plain data.
+//!
+//! Pure: DER in, [`CertSummary`] out. Nothing a peer sends is trusted, so a certificate that
+//! does not parse yields an error string for the evidence, never a panic.
+
+use serde::{Deserialize, Serialize};
+use x509_parser::prelude::*;
+use x509_parser::public_key::PublicKey;
+
+/// The attributes of a distinguished name that interception products put their names in.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Name {
+    /// The whole name, RFC 4514 style.
+    pub text: String,
+    /// Common names.
+    pub cn: Vec<String>,
+    /// Organisations.
+    pub o: Vec<String>,
+    /// Organisational units.
+    pub ou: Vec<String>,
+    /// E-mail addresses (some products put theirs in the CA name).
+    pub email: Vec<String>,
+}
+
+impl Name {
+    /// Every attribute value, lower-cased, for case-insensitive matching.
+    pub fn values_lowercase(&self) -> impl Iterator<Item = String> + '_ {
+        self.cn
+            .iter()
+            .chain(&self.o)
+            .chain(&self.ou)
+            .chain(&self.email)
+            .map(|v| v.to_lowercase())
+    }
+}
+
+/// What a certificate says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertSummary {
+    /// Subject.
+    pub subject: Name,
+    /// Issuer.
+    pub issuer: Name,
+    /// DNS and IP subject alternative names.
+    pub sans: Vec<String>,
+    /// Start of validity, Unix seconds.
+    pub not_before: i64,
+    /// End of validity, Unix seconds.
+    pub not_after: i64,
+    /// A CA certificate (basic constraints).
+    pub is_ca: bool,
+    /// Subject equals issuer: a root presented in the chain.
+    pub self_signed: bool,
+    /// Embedded Certificate Transparency timestamps: publicly trusted leaves carry them,
+    /// proxy-minted ones almost never do.
+    pub has_sct: bool,
+    /// Key type and size, e.g. `RSA 2048`, `EC 256`.
+    pub key: String,
+    /// SHA-256 of the DER, lower-case hex.
+    pub sha256: String,
+}
+
+/// Summarises one DER certificate.
+pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    if !rest.is_empty() {
+        return Err(format!("{} bytes after the certificate", rest.len()));
+    }
+    let sans = match cert.subject_alternative_name() {
+        Ok(Some(ext)) => ext
+            .value
+            .general_names
+            .iter()
+            .filter_map(|name| match name {
+                GeneralName::DNSName(dns) => Some(dns.to_string()),
+                GeneralName::IPAddress(bytes) => ip_text(bytes),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let has_sct = cert
+        .extensions()
+        .iter()
+        .any(|ext| ext.oid == oid_registry::OID_CT_LIST_SCT);
+    let key = match cert.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) => format!("RSA {}", rsa.key_size()),
+        Ok(PublicKey::EC(ec)) => format!("EC {}", ec.key_size()),
+        Ok(other) => format!("other {}", other.key_size()),
+        Err(_) => cert.public_key().algorithm.algorithm.to_id_string(),
+    };
+    Ok(CertSummary {
+        subject: name(cert.subject()),
+        issuer: name(cert.issuer()),
+        sans,
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
+        is_ca: cert.is_ca(),
+        self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
+        has_sct,
+        key,
+        sha256: sha256_hex(der),
+    })
+}
+
+/// SHA-256 of `bytes`, lower-case hex: how certificates are fingerprinted in reports.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn name(n: &X509Name) -> Name {
+    let values = |it: &mut dyn Iterator<Item = &AttributeTypeAndValue>| {
+        it.filter_map(|attr| attr.as_str().ok().map(str::to_string))
+            .collect()
+    };
+    Name {
+        text: n.to_string(),
+        cn: values(&mut n.iter_common_name()),
+        o: values(&mut n.iter_organization()),
+        ou: values(&mut n.iter_organizational_unit()),
+        email: values(&mut n.iter_email()),
+    }
+}
+
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).ok()?).to_string()),
+        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?).to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(summarize(b"").is_err());
+        assert!(summarize(&[0x30, 0x82, 0xff, 0xff, 0x01]).is_err());
+        assert!(summarize(&[0u8; 4096]).is_err());
+    }
+
+    #[test]
+    fn fingerprint_is_sha256_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
