@@ -271,19 +271,32 @@ async fn run(
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let started = Instant::now();
-    let attempt = async {
-        let tcp = TcpStream::connect(SocketAddr::new(target.addr, target.port))
-            .await
-            .map_err(|e| HandshakeResult::ConnectFailed {
+    // One budget for connect and handshake, but a silent drop of the SYN is the TCP probe's
+    // finding, not "no answer to the ClientHello".
+    let deadline = tokio::time::Instant::now() + timeout;
+    let tcp = match tokio::time::timeout_at(
+        deadline,
+        TcpStream::connect(SocketAddr::new(target.addr, target.port)),
+    )
+    .await
+    {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            return HandshakeResult::ConnectFailed {
                 detail: e.to_string(),
-            })?;
-        connector.connect(name, tcp).await.map_err(|e| classify(&e))
+            };
+        }
+        Err(_) => {
+            return HandshakeResult::ConnectFailed {
+                detail: "connect timed out".into(),
+            };
+        }
     };
-    match tokio::time::timeout(timeout, attempt).await {
+    match tokio::time::timeout_at(deadline, connector.connect(name, tcp)).await {
         Err(_) => HandshakeResult::TimedOut {
-            ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         },
-        Ok(Err(result)) => result,
+        Ok(Err(e)) => classify(&e),
         Ok(Ok(stream)) => HandshakeResult::Completed {
             protocol: stream
                 .get_ref()

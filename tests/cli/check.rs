@@ -1,6 +1,7 @@
 //! `check` against the loopback lab: dnsmasq answering the lab's names, brokers listening
 //! on per-test loopback addresses at the real ports 443 and 9000.
 
+use crate::support::tls_server::TlsBroker;
 use crate::support::*;
 
 /// A lab whose broker and enrollment names resolve to one fresh loopback address.
@@ -36,12 +37,12 @@ fn check(dns: &Dnsmasq, extra: &[&str]) -> Run {
 #[test]
 fn healthy_lab_is_ready() {
     let Some(lab) = lab() else { return };
-    let _brokers = listen(lab.addr, &[443, 9000]);
+    let _brokers = TlsBroker::genuine(lab.addr);
     let run = check(&lab.dns, &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.summary()
-            .starts_with("SUMMARY: ready · none · 3 passed"),
+            .starts_with("SUMMARY: ready · none · 4 passed"),
         "{}",
         run.summary()
     );
@@ -56,11 +57,11 @@ fn healthy_lab_is_ready() {
 #[test]
 fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
     let Some(lab) = lab() else { return };
-    let _brokers = listen(lab.addr, &[443]);
+    let _brokers = TlsBroker::genuine_without_9000(lab.addr);
     let run = check(&lab.dns, &["--format", "json"]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let report = run.json();
-    assert_eq!(report["schema_version"], "1.0");
+    assert_eq!(report["schema_version"], "1.1");
     assert_eq!(report["tool"]["name"], "zpa-preflight");
     assert_eq!(report["profile"], "lab");
     assert_eq!(report["verdict"], "blocked");
@@ -100,7 +101,12 @@ fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
         .collect();
     assert_eq!(
         statuses,
-        [("dns", "pass"), ("tcp.443", "pass"), ("tcp.9000", "fail")]
+        [
+            ("dns", "pass"),
+            ("tcp.443", "pass"),
+            ("tcp.9000", "fail"),
+            ("tls", "pass")
+        ]
     );
     let attempts = report["evidence"]["tcp"]["attempts"].as_array().unwrap();
     assert!(
@@ -183,7 +189,7 @@ fn resolv_conf_under_root_is_what_gets_asked() {
             Answer::A("api.zpa.test", addr),
         ],
     );
-    let _brokers = listen(addr, &[443, 9000]);
+    let _brokers = TlsBroker::genuine(addr);
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("etc")).unwrap();
     std::fs::write(

@@ -88,6 +88,29 @@ struct Evidence {
     plan: serde_json::Value,
     dns: Dns,
     tcp: Tcp,
+    tls: Tls,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Tls {
+    system_store: Tagged,
+    handshakes: Vec<Handshake>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Handshake {
+    addr: std::net::IpAddr,
+    port: u16,
+    sni: String,
+    origin: Tagged,
+    class: String,
+    result: Tagged,
+    chain: Vec<Tagged>,
+    verification: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 pub mod netlab;
+pub mod tls_server;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_zpa-preflight");

@@ -100,20 +100,19 @@ impl Lab {
         let dnsmasq = dnsmasq_args(zen, 53, &answers);
         let dnsmasq: Vec<&str> = dnsmasq.iter().map(String::as_str).collect();
         lab.spawn_in_zen(dnsmasq_path(), &dnsmasq, false);
-        // Brokers: listen on 443 and 9000 and never accept; the kernel completes handshakes.
+        // Brokers: TLS on 443 with the lab's genuine chain, plain TCP on 9000.
+        let chains = repo("fixtures/chains/broker-genuine");
+        let (script, chain, key) = (
+            repo("tests/cli/support/broker.py"),
+            chains.join("chain.pem"),
+            chains.join("key.pem"),
+        );
         lab.spawn_in_zen(
             "python3",
             &[
-                "-c",
-                "import socket, time\n\
-                 socks = []\n\
-                 for port in (443, 9000):\n\
-                 \x20   s = socket.socket()\n\
-                 \x20   s.bind(('0.0.0.0', port))\n\
-                 \x20   s.listen(64)\n\
-                 \x20   socks.append(s)\n\
-                 print('ready', flush=True)\n\
-                 time.sleep(600)\n",
+                script.to_str().unwrap(),
+                chain.to_str().unwrap(),
+                key.to_str().unwrap(),
             ],
             true,
         );
