@@ -376,6 +376,10 @@ pub struct TlsHandshake {
     pub chain: Vec<ChainCert>,
     /// How the chain verifies against each trust store; absent when none was presented.
     pub verification: Option<ChainVerification>,
+    /// This VM's clock at the handshake (Unix seconds): with the leaf's validity, a bound on
+    /// the clock's skew, and a hint of how fresh a proxy-minted leaf is.
+    #[serde(default)]
+    pub local_time: i64,
 }
 
 /// One presented certificate.

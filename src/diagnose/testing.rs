@@ -123,6 +123,7 @@ pub fn handshake(
             system: Trust::NotChecked,
             anchor: None,
         }),
+        local_time: 1_750_000_000,
     }
 }
 

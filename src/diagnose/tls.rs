@@ -134,6 +134,53 @@ fn product<'a>(h: &TlsHandshake, catalog: &'a [Interceptor]) -> Option<(&'a Inte
     })
 }
 
+/// Traits of a proxy-minted chain, as supporting evidence: a publicly trusted leaf carries
+/// embedded SCTs and a root is never sent; a proxy mints its leaf minutes before use.
+fn shape_lines(h: &TlsHandshake) -> Vec<String> {
+    let certs: Vec<_> = h.chain.iter().filter_map(ChainCert::parsed).collect();
+    let Some(leaf) = certs.first() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    if !leaf.has_sct {
+        lines.push("the leaf has no embedded Certificate Transparency timestamps".to_string());
+    }
+    if certs.iter().skip(1).any(|c| c.self_signed) {
+        lines.push("the server sent a self-signed root along with the chain".to_string());
+    }
+    let age = h.local_time - leaf.not_before;
+    if h.local_time > 0 && (0..86_400).contains(&age) {
+        lines.push(format!(
+            "the leaf was issued {} minutes before the handshake",
+            age / 60
+        ));
+    }
+    lines
+}
+
+/// A clock hint for the clock check: the leaf is not valid at this VM's time.
+fn clock_hint(h: &TlsHandshake) -> Option<String> {
+    let leaf = h.chain.first().and_then(ChainCert::parsed)?;
+    if h.local_time == 0 {
+        return None;
+    }
+    if h.local_time < leaf.not_before {
+        Some(format!(
+            "the leaf from {} is not yet valid by this VM's clock ({} s early): the clock is likely behind",
+            h.sni,
+            leaf.not_before - h.local_time
+        ))
+    } else if h.local_time > leaf.not_after {
+        Some(format!(
+            "the leaf from {} expired {} s ago by this VM's clock: the clock may be ahead",
+            h.sni,
+            h.local_time - leaf.not_after
+        ))
+    } else {
+        None
+    }
+}
+
 /// The issuer line and fingerprint a support engineer quotes.
 fn issuer_lines(h: &TlsHandshake) -> Vec<String> {
     let certs: Vec<_> = h.chain.iter().filter_map(ChainCert::parsed).collect();
@@ -233,6 +280,7 @@ pub(super) fn intercepted(facts: &Facts) -> Vec<Cause> {
         ));
     }
     evidence.push(format!("not genuine because {why}"));
+    evidence.extend(shape_lines(first));
     if hits.len() > 1 {
         let others: Vec<String> = hits[1..]
             .iter()
@@ -382,6 +430,9 @@ pub(super) fn check(facts: &Facts) -> Check {
             }
         }
     }
+    if let Some(hint) = judged.iter().find_map(|(h, _)| clock_hint(h)) {
+        parts.push(hint);
+    }
     check.status = worst;
     check.summary = parts.join(" · ");
     check
@@ -527,6 +578,73 @@ mod tests {
             h.verification.as_mut().unwrap().anchor = Some("lab-ca.pem".into());
         }
         assert!(ids(&ev).is_empty(), "{:?}", ids(&ev));
+    }
+
+    /// The chain a real mitmproxy presented in front of the lab broker (fixtures/README.md).
+    #[test]
+    fn a_captured_mitmproxy_chain_is_named() {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let pem = include_str!("../../fixtures/chains/captured-mitmproxy/chain.pem");
+        let chain: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .map(|der| {
+                let summary = crate::x509::summarize(&der.unwrap()).unwrap();
+                crate::evidence::ChainCert::Parsed(Box::new(summary))
+            })
+            .collect();
+        assert_eq!(chain.len(), 1, "mitmproxy sends the leaf only");
+        let mut ev = healthy();
+        for h in ev
+            .tls
+            .handshakes
+            .iter_mut()
+            .filter(|h| h.class == TrustClass::Broker)
+        {
+            h.chain = chain.clone();
+        }
+        let d = diagnose(&ev);
+        assert_eq!(d.causes[0].id, "tls.intercepted");
+        assert!(
+            d.causes[0].title.ends_with("intercepted by mitmproxy"),
+            "{}",
+            d.causes[0].title
+        );
+        assert!(
+            d.causes[0].remedy.contains("--ignore-hosts"),
+            "{}",
+            d.causes[0].remedy
+        );
+        assert!(
+            d.causes[0]
+                .evidence
+                .iter()
+                .any(|l| l.starts_with("leaf (no CA sent) sha256")),
+            "{:?}",
+            d.causes[0].evidence
+        );
+    }
+
+    #[test]
+    fn shape_and_clock_hints() {
+        let mut ev = healthy();
+        resign_brokers(&mut ev, dn("Corp Inspection CA", "Corp"), "Corp");
+        for h in &mut ev.tls.handshakes {
+            h.local_time = 1_700_000_000 - 120;
+        }
+        let d = diagnose(&ev);
+        let evidence = d.causes[0].evidence.join("\n");
+        assert!(
+            evidence.contains("no embedded Certificate Transparency"),
+            "{evidence}"
+        );
+        assert!(evidence.contains("self-signed root"), "{evidence}");
+        let tls = d.checks.iter().find(|c| c.id == "tls").unwrap();
+        assert!(
+            tls.summary
+                .contains("not yet valid by this VM's clock (120 s early)"),
+            "{}",
+            tls.summary
+        );
     }
 
     #[test]

@@ -208,6 +208,7 @@ impl Connector {
                 result: HandshakeResult::DeadlineReached,
                 chain: Vec::new(),
                 verification: None,
+                local_time: chrono::Utc::now().timestamp(),
             })
         }
     }

@@ -246,6 +246,7 @@ pub async fn handshake(target: Target, timeout: Duration, verifiers: &Verifiers)
             })
             .collect(),
         verification,
+        local_time: chrono::Utc::now().timestamp(),
     }
 }
 

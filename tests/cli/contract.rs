@@ -111,6 +111,7 @@ struct Handshake {
     result: Tagged,
     chain: Vec<Tagged>,
     verification: Option<serde_json::Value>,
+    local_time: i64,
 }
 
 #[derive(Deserialize)]
