@@ -44,6 +44,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         .map(|spec| probe::tls::load_anchor(spec))
         .collect::<Result<Vec<_>, _>>()?;
     let overrides = Overrides {
+        proxies: probe::proxy::configuration(&args.root, &probe::proxy::Environment::current()),
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
         dns_server: args.dns_server,
         targets: args.target,

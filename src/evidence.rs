@@ -380,6 +380,9 @@ pub struct TlsHandshake {
     /// the clock's skew, and a hint of how fresh a proxy-minted leaf is.
     #[serde(default)]
     pub local_time: i64,
+    /// The explicit proxy tunnelled through (`addr (source)`), as the connector would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_proxy: Option<String>,
 }
 
 /// One presented certificate.
@@ -470,6 +473,16 @@ pub enum HandshakeResult {
     Failed {
         /// rustls' complaint.
         detail: String,
+    },
+    /// The explicit proxy could not be reached.
+    ProxyUnreachable {
+        /// The OS error (or the proxy name's resolution failure).
+        detail: String,
+    },
+    /// The explicit proxy answered the CONNECT with something other than 2xx.
+    ProxyRefused {
+        /// Its status line.
+        status: String,
     },
     /// Still pending at the run's overall deadline.
     DeadlineReached,

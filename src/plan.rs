@@ -11,6 +11,8 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::probe::proxy::{Proxies, Proxy};
+
 use crate::profile::{
     Hostname, Interceptor, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, TlsSpec, ZenRanges,
 };
@@ -61,6 +63,8 @@ pub struct Overrides {
     pub ignore: Vec<String>,
     /// `--trust`: extra anchors that count as genuine (already read and validated).
     pub trust: Vec<TrustFile>,
+    /// The explicit proxies configured on the inspected system.
+    pub proxies: Proxies,
 }
 
 /// Which kind of chain an endpoint should present.
@@ -189,6 +193,9 @@ pub struct Plan {
     /// The interceptor catalog the chains are matched against.
     #[serde(default)]
     pub interceptors: Vec<Interceptor>,
+    /// Explicit proxies the handshakes go through, as the connector and the system's tools would.
+    #[serde(default)]
+    pub proxies: Proxies,
 }
 
 impl Plan {
@@ -197,6 +204,16 @@ impl Plan {
         self.trust
             .iter()
             .any(|t| t.class.is_none_or(|c| c == class))
+    }
+
+    /// The proxy a handshake of `class` to `host`/`addr` goes through: the connector's own for
+    /// the broker channel, the system's for control hosts; none when bypassed.
+    pub fn proxy_for(&self, class: TrustClass, host: &str, addr: IpAddr) -> Option<&Proxy> {
+        match class {
+            TrustClass::Broker => self.proxies.connector.as_ref(),
+            TrustClass::Control => self.proxies.system.as_ref(),
+        }
+        .filter(|proxy| !proxy.bypasses(host, addr))
     }
 
     /// The profile's declaration for `port`, if any.
@@ -257,6 +274,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         tls: profile.tls.clone(),
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),
+        proxies: overrides.proxies.clone(),
     }
 }
 

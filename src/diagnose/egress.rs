@@ -190,11 +190,20 @@ fn port_cause(facts: &Facts, spec: &PortSpec) -> Option<Cause> {
                 )),
         );
     }
-    let severity = if spec.required {
+    // With a proxy file the connector does not dial the brokers directly: a closed direct
+    // path is then worth knowing, not a verdict.
+    let proxied = facts.evidence.plan.proxies.connector.as_ref();
+    let severity = if spec.required && proxied.is_none() {
         Severity::Blocking
     } else {
         Severity::Warning
     };
+    if let Some(proxy) = proxied {
+        evidence.push(format!(
+            "the connector is configured to use the proxy {} ({}), not this direct path",
+            proxy.addr, proxy.source
+        ));
+    }
     let confidence = if other_ports.is_empty() { 0.85 } else { 0.95 };
     let remedy = if other_ports.is_empty() {
         format!(

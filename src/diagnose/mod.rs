@@ -9,6 +9,7 @@
 
 mod dns;
 mod egress;
+mod proxy;
 mod run;
 mod tls;
 
@@ -160,6 +161,8 @@ const RULES: &[Rule] = &[
     egress::local_firewall,
     dns::unresolvable,
     dns::sinkhole,
+    // A proxy the connector cannot use stops everything behind it.
+    proxy::misconfigured,
     // A re-signed or cut-off TLS channel outranks what TCP says: a TCP pass must not hide it.
     tls::handshake_blocked,
     tls::intercepted,

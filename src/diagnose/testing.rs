@@ -124,6 +124,7 @@ pub fn handshake(
             anchor: None,
         }),
         local_time: 1_750_000_000,
+        via_proxy: None,
     }
 }
 

@@ -53,8 +53,11 @@ fn judge<'a>(h: &'a TlsHandshake, plan: &'a Plan) -> Judgement<'a> {
             )),
             HandshakeResult::Alert { alert } => Judgement::Blocked(format!("TLS alert {alert}")),
             HandshakeResult::Failed { detail } => Judgement::Blocked(detail.clone()),
+            // The TCP, proxy and run rules speak for these.
             HandshakeResult::Completed { .. }
             | HandshakeResult::ConnectFailed { .. }
+            | HandshakeResult::ProxyUnreachable { .. }
+            | HandshakeResult::ProxyRefused { .. }
             | HandshakeResult::DeadlineReached => Judgement::Nothing,
         };
     };
@@ -190,6 +193,11 @@ fn issuer_lines(h: &TlsHandshake) -> Vec<String> {
             "{} [{}]:{} presented a leaf issued by {}",
             h.sni, h.addr, h.port, leaf.issuer.text
         ));
+        if let Some(via) = &h.via_proxy {
+            lines.push(format!(
+                "tunnelled through the proxy {via}, as the connector would"
+            ));
+        }
         let issuing = certs.get(1).unwrap_or(leaf);
         lines.push(format!(
             "{} sha256 {}",

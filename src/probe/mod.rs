@@ -7,6 +7,7 @@
 //! and nothing waits on anything it does not need.
 
 pub mod dns;
+pub mod proxy;
 pub mod tcp;
 pub mod tls;
 
@@ -91,12 +92,18 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
                 }
                 let tls_port = sinkhole.is_none() && plan.tls.ports.contains(&port);
                 if let Some(verifiers) = verifiers.as_ref().filter(|_| tls_port) {
+                    let class = TrustClass::from(spec.role);
+                    let via = match plan.proxy_for(class, spec.host.as_str(), addr) {
+                        Some(proxy) => Some(proxy_route(proxy, &dns).await),
+                        None => None,
+                    };
                     let target = tls::Target {
                         addr,
                         port,
                         sni: spec.host.to_string(),
                         origin: origin.clone(),
-                        class: TrustClass::from(spec.role),
+                        class,
+                        via,
                     };
                     handshakes.spawn(connector.handshake(target, verifiers.clone()));
                 }
@@ -209,9 +216,34 @@ impl Connector {
                 chain: Vec::new(),
                 verification: None,
                 local_time: chrono::Utc::now().timestamp(),
+                via_proxy: None,
             })
         }
     }
+}
+
+/// The proxy's address: an IP literal as is, a name through the same resolver as everything
+/// else (answers are cached by the resolver, so many handshakes cost one lookup).
+async fn proxy_route(proxy: &proxy::Proxy, dns: &dns::Dns) -> tls::Via {
+    let label = format!("{} ({})", proxy.addr, proxy.source);
+    let addr = match proxy.addr.parse::<SocketAddr>() {
+        Ok(addr) => Ok(addr),
+        Err(_) => {
+            let (host, port) = proxy.addr.rsplit_once(':').unwrap_or((&proxy.addr, "80"));
+            let port: u16 = port.parse().unwrap_or(80);
+            match crate::profile::Hostname::try_from(host.to_string()) {
+                Ok(name) => dns
+                    .resolve(&name)
+                    .await
+                    .addresses()
+                    .first()
+                    .map(|ip| SocketAddr::new(*ip, port))
+                    .ok_or_else(|| format!("the proxy name {host} does not resolve")),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    tls::Via { addr, label }
 }
 
 fn unwrap_join<T>(joined: Result<T, tokio::task::JoinError>) -> T {

@@ -187,6 +187,15 @@ fn verifier(
         .ok()
 }
 
+/// An explicit proxy a handshake tunnels through.
+#[derive(Clone)]
+pub struct Via {
+    /// The proxy's address, or why it has none (its name did not resolve).
+    pub addr: Result<SocketAddr, String>,
+    /// `addr (source)`, for the report.
+    pub label: String,
+}
+
 /// Where one handshake goes.
 pub struct Target {
     /// Address.
@@ -199,6 +208,8 @@ pub struct Target {
     pub origin: Origin,
     /// What it should present.
     pub class: TrustClass,
+    /// The explicit proxy to tunnel through, if any.
+    pub via: Option<Via>,
 }
 
 /// Performs one handshake and judges nothing: records the chain and how it verifies.
@@ -247,6 +258,7 @@ pub async fn handshake(target: Target, timeout: Duration, verifiers: &Verifiers)
             .collect(),
         verification,
         local_time: chrono::Utc::now().timestamp(),
+        via_proxy: target.via.map(|v| v.label),
     }
 }
 
@@ -275,22 +287,45 @@ async fn run(
     // One budget for connect and handshake, but a silent drop of the SYN is the TCP probe's
     // finding, not "no answer to the ClientHello".
     let deadline = tokio::time::Instant::now() + timeout;
-    let tcp = match tokio::time::timeout_at(
-        deadline,
-        TcpStream::connect(SocketAddr::new(target.addr, target.port)),
-    )
-    .await
-    {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            return HandshakeResult::ConnectFailed {
-                detail: e.to_string(),
+    let destination = SocketAddr::new(target.addr, target.port);
+    let tcp = match &target.via {
+        None => match tokio::time::timeout_at(deadline, TcpStream::connect(destination)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                return HandshakeResult::ConnectFailed {
+                    detail: e.to_string(),
+                };
+            }
+            Err(_) => {
+                return HandshakeResult::ConnectFailed {
+                    detail: "connect timed out".into(),
+                };
+            }
+        },
+        Some(via) => {
+            let proxy = match &via.addr {
+                Ok(proxy) => *proxy,
+                Err(why) => {
+                    return HandshakeResult::ProxyUnreachable {
+                        detail: why.clone(),
+                    };
+                }
             };
-        }
-        Err(_) => {
-            return HandshakeResult::ConnectFailed {
-                detail: "connect timed out".into(),
-            };
+            let tunnel = super::proxy::tunnel(proxy, destination);
+            match tokio::time::timeout_at(deadline, tunnel).await {
+                Ok(Ok(tcp)) => tcp,
+                Ok(Err(super::proxy::ConnectError::Unreachable(detail))) => {
+                    return HandshakeResult::ProxyUnreachable { detail };
+                }
+                Ok(Err(super::proxy::ConnectError::Refused(status))) => {
+                    return HandshakeResult::ProxyRefused { status };
+                }
+                Err(_) => {
+                    return HandshakeResult::ProxyUnreachable {
+                        detail: "no answer from the proxy before the timeout".into(),
+                    };
+                }
+            }
         }
     };
     match tokio::time::timeout_at(deadline, connector.connect(name, tcp)).await {

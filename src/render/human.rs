@@ -171,6 +171,31 @@ pub fn dry_run(
             name.role.to_string()
         )?;
     }
+    for (whose, proxy) in [
+        ("connector (broker channel)", &plan.proxies.connector),
+        ("system (control hosts)", &plan.proxies.system),
+    ] {
+        if let Some(proxy) = proxy {
+            writeln!(
+                out,
+                "TLS via the {whose} proxy {} (from {}){}; CONNECT by IP literal",
+                proxy.addr,
+                proxy.source,
+                if proxy.bypass.is_empty() {
+                    String::new()
+                } else {
+                    format!(", except {}", proxy.bypass.join(", "))
+                }
+            )?;
+        }
+    }
+    if !plan.tls.ports.is_empty() {
+        writeln!(
+            out,
+            "TLS handshake (no application data) on port(s) {} of every answer",
+            join_ports(&plan.tls.ports)
+        )?;
+    }
     if !plan.fixed_targets.is_empty() {
         writeln!(
             out,

@@ -8,4 +8,5 @@ mod explain;
 mod input;
 mod lab;
 mod netns;
+mod proxy;
 mod support;

@@ -180,6 +180,11 @@ fn free_port(addr: Ipv4Addr) -> u16 {
     }
 }
 
+/// Waits until something listens on `addr` (5 s at most).
+pub fn wait_for_port(addr: SocketAddr) {
+    wait_for_tcp(addr, Duration::from_secs(5));
+}
+
 fn wait_for_tcp(addr: SocketAddr, limit: Duration) {
     let started = Instant::now();
     while started.elapsed() < limit {
