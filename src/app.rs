@@ -38,9 +38,11 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         Some(path) => Some(profile::load_feed(path, CONNECTOR_SOURCE)?),
         None => None,
     };
-    let anchors = args
-        .trust
+    let anchors = profile
+        .tls
+        .anchors
         .iter()
+        .chain(&args.trust)
         .map(|spec| probe::tls::load_anchor(spec))
         .collect::<Result<Vec<_>, _>>()?;
     let overrides = Overrides {

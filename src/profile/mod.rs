@@ -205,6 +205,10 @@ pub struct TlsSpec {
     /// exists is read. An enterprise CA injected there is what makes inspection "work".
     #[serde(default)]
     pub system_trust: Vec<String>,
+    /// Extra anchors, as `--trust` takes them (`[broker=|control=]FILE`), FILE relative to the
+    /// profile: how a private deployment declares its own brokers' or hosts' CA.
+    #[serde(default)]
+    pub anchors: Vec<String>,
 }
 
 /// One TLS-inspection product of `checks/interceptors.toml`.
@@ -298,6 +302,7 @@ impl TlsSpec {
             ports: Vec::new(),
             broker_identity: String::new(),
             system_trust: Vec::new(),
+            anchors: Vec::new(),
         }
     }
 }
@@ -393,6 +398,20 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
     })?;
     validate(&file).map_err(invalid)?;
     let zen = zen_ranges(&file.zen, origin, base)?;
+    let mut tls = file.tls;
+    for anchor in &mut tls.anchors {
+        let (class, path) = match anchor.split_once('=') {
+            Some((class @ ("broker" | "control"), path)) => (Some(class), path),
+            _ => (None, anchor.as_str()),
+        };
+        let Some(base) = base else {
+            return Err(invalid(format!(
+                "[tls] anchors: a built-in profile cannot name '{path}'"
+            )));
+        };
+        let path = base.join(path).display().to_string();
+        *anchor = class.map_or(path.clone(), |c| format!("{c}={path}"));
+    }
     Ok(Profile {
         name: file.name,
         description: file.description,
@@ -406,7 +425,7 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
         ports: file.ports,
         names: file.names,
         zen,
-        tls: file.tls,
+        tls,
     })
 }
 
@@ -618,6 +637,17 @@ ports = [443]
                 p.name
             );
         }
+    }
+
+    #[test]
+    fn anchors_are_relative_to_the_profile() {
+        let text = format!("{MINIMAL}\n[tls]\nanchors = [\"broker=ca/broker.pem\", \"all.pem\"]\n");
+        let p = parse(&text, "/etc/zpa/lab.toml", Some(Path::new("/etc/zpa"))).unwrap();
+        assert_eq!(
+            p.tls.anchors,
+            ["broker=/etc/zpa/ca/broker.pem", "/etc/zpa/all.pem"]
+        );
+        assert!(parse(&text, "builtin:x", None).is_err());
     }
 
     #[test]

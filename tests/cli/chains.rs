@@ -3,6 +3,8 @@
 //! `fixtures/chains/` are made by `regenerate_chain_fixtures` below (run it with
 //! `cargo test --test cli -- --ignored regenerate_chain_fixtures`).
 
+use std::path::Path;
+
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 use crate::support::tls_server::{BrokerMode, TlsBroker};
@@ -13,17 +15,30 @@ use crate::support::*;
 struct Case {
     dir: &'static str,
     ca: &'static [(DnType, &'static str)],
+    leaf_cn: &'static str,
     leaf_o: &'static str,
     product: Option<&'static str>,
 }
 
 const CASES: &[Case] = &[
     Case {
+        dir: "control-public",
+        ca: &[
+            (DnType::CountryName, "US"),
+            (DnType::OrganizationName, "Lab Public Trust"),
+            (DnType::CommonName, "Lab Public Root R1"),
+        ],
+        leaf_cn: "dist.zpa.test",
+        leaf_o: "Zscaler",
+        product: None,
+    },
+    Case {
         dir: "broker-genuine",
         ca: &[
             (DnType::OrganizationName, "Zscaler"),
             (DnType::CommonName, "ZPA Lab Broker CA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: None,
     },
@@ -35,6 +50,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationalUnitName, "Certificate Authority"),
             (DnType::CommonName, "FortiGate CA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: Some("Fortinet FortiGate / FortiProxy"),
     },
@@ -44,6 +60,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationName, "Palo Alto Networks"),
             (DnType::CommonName, "PAN-FW Forward Trust CA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: Some("Palo Alto Networks NGFW / Prisma Access"),
     },
@@ -56,6 +73,7 @@ const CASES: &[Case] = &[
                 "Zscaler Intermediate Root CA (zscaler.net) (t)",
             ),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: Some("Zscaler ZIA (SSL inspection)"),
     },
@@ -65,6 +83,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationName, "Netskope"),
             (DnType::CommonName, "ca.acme.goskope.com"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: Some("Netskope"),
     },
@@ -74,6 +93,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationName, "Cisco"),
             (DnType::CommonName, "Cisco Umbrella Primary SubCA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: Some("Cisco Umbrella SIG"),
     },
@@ -83,6 +103,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationName, "Forcepoint"),
             (DnType::CommonName, "Forcepoint Cloud CA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Zscaler",
         product: Some("Forcepoint / Websense"),
     },
@@ -92,6 +113,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationName, "Safemarch"),
             (DnType::CommonName, "Safemarch Inc CA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Safemarch",
         product: Some("Safemarch (Zscaler documentation example)"),
     },
@@ -101,6 +123,7 @@ const CASES: &[Case] = &[
             (DnType::OrganizationName, "Example Corp"),
             (DnType::CommonName, "Corp Inspection CA"),
         ],
+        leaf_cn: "broker.zpa.test",
         leaf_o: "Example Corp",
         product: None,
     },
@@ -122,18 +145,16 @@ fn regenerate_chain_fixtures() {
         let ca = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
 
-        let mut leaf_params = CertificateParams::new(vec![
-            "broker.zpa.test".to_string(),
-            "api.zpa.test".to_string(),
-        ])
-        .unwrap();
+        let mut leaf_params =
+            CertificateParams::new(vec![case.leaf_cn.to_string(), "api.zpa.test".to_string()])
+                .unwrap();
         for (kind, value) in [
             (DnType::CountryName, "US"),
             (DnType::StateOrProvinceName, "California"),
             (DnType::LocalityName, "San Jose"),
             (DnType::OrganizationName, case.leaf_o),
             (DnType::OrganizationalUnitName, "Emerging Technologies"),
-            (DnType::CommonName, "broker.zpa.test"),
+            (DnType::CommonName, case.leaf_cn),
         ] {
             leaf_params.distinguished_name.push(kind, value);
         }
@@ -286,4 +307,60 @@ fn malformed_trust_files_are_input_errors() {
         assert_eq!(run.code, 2, "{spec}: {}", run.stderr);
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     }
+}
+
+/// The lab profile plus a control host, `dist.zpa.test`.
+fn profile_with_control_host(dir: &Path) -> String {
+    let text = std::fs::read_to_string(lab_profile()).unwrap()
+        + "\n[[names]]\nhost = \"dist.zpa.test\"\nrole = \"control\"\nports = [443]\nrequired = false\n";
+    let path = dir.join("lab-with-control.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_public_ca_control_host_passes_and_its_interception_warns() {
+    if !require(have_dnsmasq(), "dnsmasq is not installed")
+        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
+    {
+        return;
+    }
+    let (broker_addr, control_addr) = (fresh_loopback(), fresh_loopback());
+    let _broker = TlsBroker::genuine(broker_addr);
+    let _control = TlsBroker::start(control_addr, chain("control-public"));
+    let dns = Dnsmasq::start(
+        std::net::Ipv4Addr::LOCALHOST,
+        0,
+        &[
+            Answer::A("broker.zpa.test", broker_addr),
+            Answer::A("api.zpa.test", broker_addr),
+            Answer::A("dist.zpa.test", control_addr),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile_with_control_host(dir.path());
+    let server = dns.addr.to_string();
+    let base = ["check", "--profile", &profile, "--dns-server", &server];
+
+    // The lab's "public" root stands in for Mozilla's: declared, the control host is genuine.
+    let trust = format!(
+        "control={}",
+        repo("fixtures/chains/control-public/ca.pem").display()
+    );
+    let mut trusted = base.to_vec();
+    trusted.extend(["--trust", &trust]);
+    let genuine = run(&trusted);
+    assert_eq!(genuine.code, 0, "{}", genuine.stdout);
+    assert!(
+        genuine.stdout.contains("control hosts: 1/1 genuine"),
+        "{}",
+        genuine.stdout
+    );
+
+    // Not declared: a chain no public root vouches for, seen on a control host only.
+    let mut strict = base.to_vec();
+    strict.extend(["--strict", "--format", "json"]);
+    let inspected = run(&strict);
+    assert_eq!(inspected.code, 4, "{}", inspected.json()["causes"]);
+    assert_eq!(inspected.top_cause(), "tls.inspection_on_path");
 }
