@@ -148,6 +148,21 @@ fn shape_lines(h: &TlsHandshake) -> Vec<String> {
     if !leaf.has_sct {
         lines.push("the leaf has no embedded Certificate Transparency timestamps".to_string());
     }
+    let covers = |san: &String| {
+        san.eq_ignore_ascii_case(&h.sni)
+            || san.strip_prefix("*.").is_some_and(|zone| {
+                h.sni
+                    .split_once('.')
+                    .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(zone))
+            })
+    };
+    if !leaf.sans.iter().any(covers) {
+        lines.push(format!(
+            "the leaf's names ({}) do not include {}",
+            leaf.sans.join(", "),
+            h.sni
+        ));
+    }
     if certs.iter().skip(1).any(|c| c.self_signed) {
         lines.push("the server sent a self-signed root along with the chain".to_string());
     }
