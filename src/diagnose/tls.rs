@@ -156,7 +156,9 @@ fn shape_lines(h: &TlsHandshake) -> Vec<String> {
                     .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(zone))
             })
     };
-    if !leaf.sans.iter().any(covers) {
+    if leaf.sans.is_empty() {
+        lines.push("the leaf carries no subject alternative names".to_string());
+    } else if !leaf.sans.iter().any(covers) {
         lines.push(format!(
             "the leaf's names ({}) do not include {}",
             leaf.sans.join(", "),
