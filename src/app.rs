@@ -46,6 +46,8 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         .map(|spec| probe::tls::load_anchor(spec))
         .collect::<Result<Vec<_>, _>>()?;
     let overrides = Overrides {
+        ntp_servers: args.ntp_server.clone(),
+        configured_ntp: probe::clock::configured_servers(&args.root),
         proxies: probe::proxy::configuration(&args.root, &probe::proxy::Environment::current()),
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
         dns_server: args.dns_server,

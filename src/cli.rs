@@ -45,6 +45,9 @@ pub struct CheckArgs {
     /// Ask this DNS server instead of the ones in resolv.conf.
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
     pub dns_server: Option<SocketAddr>,
+    /// Ask this time server instead of the configured, cloud and fallback ones (repeatable).
+    #[arg(long, value_name = "HOST|IP[:PORT]")]
+    pub ntp_server: Vec<String>,
     /// Probe only this host, address or range (repeatable); the profile's names and Zen
     /// addresses are then left out, its ports kept.
     #[arg(long, value_name = "HOST|IP|CIDR")]

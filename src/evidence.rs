@@ -26,6 +26,9 @@ pub struct Evidence {
     /// The TLS probe (absent from 1.0 reports, which predate it).
     #[serde(default)]
     pub tls: TlsEvidence,
+    /// The clock check (absent from reports before 1.2).
+    #[serde(default)]
+    pub clock: ClockEvidence,
 }
 
 /// The resolver configuration and every name's answers.
@@ -486,4 +489,148 @@ pub enum HandshakeResult {
     },
     /// Still pending at the run's overall deadline.
     DeadlineReached,
+}
+
+/// The clock check: how this VM keeps time, and what the time servers and HTTPS hosts say.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ClockEvidence {
+    /// The time daemons installed and running.
+    pub daemons: Vec<Daemon>,
+    /// The kernel's own view (adjtimex, read-only).
+    pub kernel: KernelClock,
+    /// One SNTP exchange per server asked.
+    pub ntp: Vec<NtpSample>,
+    /// Estimates from HTTPS `Date` headers, for when UDP/123 is blocked.
+    pub http_date: Vec<DateSample>,
+}
+
+/// A time-sync daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Daemon {
+    /// `chronyd`, `ntpd` or `systemd-timesyncd`.
+    pub name: String,
+    /// Its binary exists under `--root`.
+    pub installed: bool,
+    /// Whether a process of that name runs; `None` when that cannot be known (`--root` is
+    /// another system).
+    pub running: Option<bool>,
+}
+
+/// What the kernel says about its clock discipline.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum KernelClock {
+    /// Read with adjtimex(2), modes = 0.
+    Read {
+        /// Neither `STA_UNSYNC` nor `TIME_ERROR`: a daemon disciplines the clock.
+        synchronised: bool,
+        /// The kernel's maximum error bound, µs (grows 500 µs/s when nobody updates it).
+        maxerror_us: i64,
+        /// The estimated error, µs.
+        esterror_us: i64,
+    },
+    /// Not read.
+    #[default]
+    NotRun,
+    /// Not read, and why.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why a time server was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NtpOrigin {
+    /// Configured on the VM (chrony.conf, ntp.conf, timesyncd.conf).
+    Configured,
+    /// The cloud's time service named by the profile.
+    Cloud,
+    /// The profile's fallback servers.
+    Fallback,
+    /// Named with `--ntp-server`.
+    User,
+}
+
+/// One SNTP exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NtpSample {
+    /// The server as configured (`host[:port]`).
+    pub server: String,
+    /// Why it was asked.
+    pub origin: NtpOrigin,
+    /// Where it came from (a file, or the profile).
+    pub source: String,
+    /// The address asked, once resolved.
+    pub addr: Option<String>,
+    /// What came back.
+    pub outcome: NtpOutcome,
+}
+
+/// How an SNTP exchange ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NtpOutcome {
+    /// A usable answer.
+    Answered {
+        /// Server time minus this VM's time, seconds: positive means this clock is behind.
+        offset_s: f64,
+        /// Round-trip delay, seconds.
+        rtt_s: f64,
+        /// The server's stratum.
+        stratum: u8,
+    },
+    /// No answer before the probe timeout: UDP/123 dropped somewhere.
+    TimedOut,
+    /// ICMP port unreachable: nothing listens, or a firewall rejects.
+    Refused,
+    /// No route to the server.
+    Unreachable,
+    /// The server told us to go away (kiss-o'-death).
+    KissOfDeath {
+        /// Its code, e.g. `RATE`, `DENY`.
+        code: String,
+    },
+    /// The server says it is not synchronised itself.
+    Unsynchronised,
+    /// An answer that could not be used (malformed packet, negative round trip).
+    Malformed {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The server's name does not resolve.
+    Unresolvable,
+    /// Still pending at the run's overall deadline.
+    DeadlineReached,
+}
+
+/// An estimate of the offset from an HTTPS `Date` header (htpdate's method).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DateSample {
+    /// The host asked.
+    pub host: String,
+    /// Its address.
+    pub addr: IpAddr,
+    /// What came back.
+    pub outcome: DateOutcome,
+}
+
+/// How a `Date` estimate ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DateOutcome {
+    /// An estimate: server time minus this VM's, ± the error bound (0.5 s of the header's
+    /// resolution plus half the round trip).
+    Estimated {
+        /// Seconds, positive means this clock is behind.
+        offset_s: f64,
+        /// Seconds.
+        error_s: f64,
+    },
+    /// No usable `Date`.
+    Failed {
+        /// Why.
+        detail: String,
+    },
 }

@@ -11,10 +11,12 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::NtpOrigin;
 use crate::probe::proxy::{Proxies, Proxy};
 
 use crate::profile::{
-    Hostname, Interceptor, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, TlsSpec, ZenRanges,
+    ClockSpec, Hostname, Interceptor, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, TlsSpec,
+    ZenRanges,
 };
 
 /// Addresses a `--target CIDR` is sampled at, at most: enough to see a partial allowlist.
@@ -65,6 +67,21 @@ pub struct Overrides {
     pub trust: Vec<TrustFile>,
     /// The explicit proxies configured on the inspected system.
     pub proxies: Proxies,
+    /// `--ntp-server`: ask only these time servers.
+    pub ntp_servers: Vec<String>,
+    /// The servers the inspected system's time daemons are configured with: (server, file).
+    pub configured_ntp: Vec<(String, String)>,
+}
+
+/// One time server the clock check asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NtpServerPlan {
+    /// `host[:port]`.
+    pub server: String,
+    /// Why it is asked.
+    pub origin: NtpOrigin,
+    /// Where it is named (a file, the profile, the command line).
+    pub source: String,
 }
 
 /// Which kind of chain an endpoint should present.
@@ -196,6 +213,19 @@ pub struct Plan {
     /// Explicit proxies the handshakes go through, as the connector and the system's tools would.
     #[serde(default)]
     pub proxies: Proxies,
+    /// Where the inspected system's files are read (`--root`).
+    #[serde(default = "slash")]
+    pub root: String,
+    /// The clock check's thresholds; `None` when the profile has no clock check.
+    #[serde(default)]
+    pub clock: Option<ClockSpec>,
+    /// The time servers asked.
+    #[serde(default)]
+    pub ntp_servers: Vec<NtpServerPlan>,
+}
+
+fn slash() -> String {
+    "/".into()
 }
 
 impl Plan {
@@ -275,7 +305,51 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),
         proxies: overrides.proxies.clone(),
+        root: root.display().to_string(),
+        ntp_servers: profile
+            .clock
+            .as_ref()
+            .map(|clock| ntp_servers(clock, overrides))
+            .unwrap_or_default(),
+        clock: profile.clock.clone(),
     }
+}
+
+/// `--ntp-server` alone when given; else the VM's own servers, the cloud's, the fallbacks.
+fn ntp_servers(clock: &ClockSpec, overrides: &Overrides) -> Vec<NtpServerPlan> {
+    let entry = |server: &String, origin, source: &str| NtpServerPlan {
+        server: server.clone(),
+        origin,
+        source: source.into(),
+    };
+    let mut servers: Vec<NtpServerPlan> = if overrides.ntp_servers.is_empty() {
+        overrides
+            .configured_ntp
+            .iter()
+            .map(|(server, file)| entry(server, NtpOrigin::Configured, file))
+            .chain(
+                clock
+                    .cloud_servers
+                    .iter()
+                    .map(|s| entry(s, NtpOrigin::Cloud, "profile")),
+            )
+            .chain(
+                clock
+                    .fallback_servers
+                    .iter()
+                    .map(|s| entry(s, NtpOrigin::Fallback, "profile")),
+            )
+            .collect()
+    } else {
+        overrides
+            .ntp_servers
+            .iter()
+            .map(|s| entry(s, NtpOrigin::User, "--ntp-server"))
+            .collect()
+    };
+    let mut seen = std::collections::HashSet::new();
+    servers.retain(|s| seen.insert(s.server.clone()));
+    servers
 }
 
 fn union_ports(ports: impl Iterator<Item = u16>) -> Vec<u16> {

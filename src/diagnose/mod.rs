@@ -7,6 +7,7 @@
 //! the causes it produces downstream, and the rules themselves avoid reporting a consequence as
 //! a cause (a name that does not resolve is never also "443 blocked").
 
+mod clock;
 mod dns;
 mod egress;
 mod proxy;
@@ -167,6 +168,10 @@ const RULES: &[Rule] = &[
     tls::handshake_blocked,
     tls::intercepted,
     egress::port_blocked,
+    // Time: a clock behind fails the key exchange even when every path is open.
+    clock::skewed,
+    clock::ntp_blocked,
+    clock::unsynchronised,
     tls::inspection_on_path,
     dns::outside_zen,
     run::incomplete,
@@ -205,6 +210,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let mut checks = vec![dns::check(&facts)];
     checks.extend(egress::checks(&facts));
     checks.push(tls::check(&facts));
+    checks.push(clock::check(&facts));
     Diagnosis {
         checks,
         causes,
@@ -282,6 +288,15 @@ impl<'a> Facts<'a> {
             .collect();
         Facts { evidence, names }
     }
+}
+
+/// `text` with its first letter upper-cased, for sentences that start with a value.
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// "a, b, c" with at most `max` items and a count of the rest.

@@ -1,6 +1,6 @@
 //! Proxy rules: the explicit proxy the connector (or the system) is told to use does not work.
 
-use super::{Cause, Facts, Severity};
+use super::{Cause, Facts, Severity, capitalise};
 use crate::evidence::HandshakeResult;
 use crate::plan::TrustClass;
 
@@ -60,14 +60,6 @@ pub(super) fn misconfigured(facts: &Facts) -> Vec<Cause> {
                  destinations that must go direct in /opt/zscaler/var/proxy-bypass.",
             ),
     ]
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

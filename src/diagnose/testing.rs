@@ -3,8 +3,9 @@
 use std::net::IpAddr;
 
 use crate::evidence::{
-    ChainCert, ChainVerification, DnsEvidence, Evidence, HandshakeResult, NameResolution,
-    QueryOutcome, ResolverState, TcpAttempt, TcpEvidence, TcpOutcome, TlsHandshake, Trust,
+    ChainCert, ChainVerification, ClockEvidence, Daemon, DnsEvidence, Evidence, HandshakeResult,
+    KernelClock, NameResolution, NtpOrigin, NtpOutcome, NtpSample, QueryOutcome, ResolverState,
+    TcpAttempt, TcpEvidence, TcpOutcome, TlsHandshake, Trust,
 };
 use crate::plan::{self, Origin, Overrides, Plan, TrustClass};
 use crate::profile;
@@ -27,6 +28,7 @@ pub fn healthy() -> Evidence {
         },
         tcp: TcpEvidence::default(),
         tls: Default::default(),
+        clock: Default::default(),
         plan,
     };
     let answers = [
@@ -63,7 +65,43 @@ pub fn healthy() -> Evidence {
             Trust::Verified,
         ));
     }
+    ev.clock = ClockEvidence {
+        daemons: vec![Daemon {
+            name: "chronyd".into(),
+            installed: true,
+            running: Some(true),
+        }],
+        kernel: KernelClock::Read {
+            synchronised: true,
+            maxerror_us: 12_000,
+            esterror_us: 400,
+        },
+        ntp: vec![ntp_sample(NtpOutcome::Answered {
+            offset_s: 0.021,
+            rtt_s: 0.004,
+            stratum: 3,
+        })],
+        http_date: Vec::new(),
+    };
     ev
+}
+
+/// One SNTP exchange with the VM's configured server.
+pub fn ntp_sample(outcome: NtpOutcome) -> NtpSample {
+    NtpSample {
+        server: "169.254.169.123".into(),
+        origin: NtpOrigin::Configured,
+        source: "/etc/chrony.conf".into(),
+        addr: Some("169.254.169.123:123".into()),
+        outcome,
+    }
+}
+
+/// Every time server answers with `outcome`.
+pub fn set_ntp(ev: &mut Evidence, outcome: NtpOutcome) {
+    for sample in &mut ev.clock.ntp {
+        sample.outcome = outcome.clone();
+    }
 }
 
 /// A certificate name with one CN and one O.

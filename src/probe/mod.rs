@@ -6,6 +6,7 @@
 //! at about one probe timeout: fixed addresses are connected to while DNS is still waiting,
 //! and nothing waits on anything it does not need.
 
+pub mod clock;
 pub mod dns;
 pub mod proxy;
 pub mod tcp;
@@ -52,6 +53,27 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
             }
         }
     }
+
+    // Time servers are asked while everything else runs (each resolves its own name).
+    let mut samples = JoinSet::new();
+    for server in &plan.ntp_servers {
+        let (dns, permits, server) = (dns.clone(), permits.clone(), server.clone());
+        samples.spawn(async move {
+            let sample = tokio::time::timeout_at(deadline, async {
+                let _permit = permits.acquire_owned().await.expect("never closed");
+                clock::sntp(&server, &dns, probe_timeout).await
+            })
+            .await;
+            sample.unwrap_or_else(|_| crate::evidence::NtpSample {
+                server: server.server.clone(),
+                origin: server.origin,
+                source: server.source.clone(),
+                addr: None,
+                outcome: crate::evidence::NtpOutcome::DeadlineReached,
+            })
+        });
+    }
+    let mut dates = JoinSet::new();
 
     let mut lookups = JoinSet::new();
     for (index, name) in plan.names.iter().enumerate() {
@@ -105,6 +127,17 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
                         class,
                         via,
                     };
+                    // One Date estimate, from the first control host: htpdate's fallback for
+                    // when UDP/123 is blocked.
+                    if class == TrustClass::Control && dates.is_empty() && plan.clock.is_some() {
+                        let date_target = tls::Target {
+                            via: target.via.clone(),
+                            origin: target.origin.clone(),
+                            sni: target.sni.clone(),
+                            ..target
+                        };
+                        dates.spawn(connector.date(date_target, verifiers.clone()));
+                    }
                     handshakes.spawn(connector.handshake(target, verifiers.clone()));
                 }
             }
@@ -129,6 +162,18 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
     }
     tls.handshakes
         .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
+    let root = std::path::Path::new(&plan.root);
+    let mut clock = crate::evidence::ClockEvidence::default();
+    if plan.clock.is_some() {
+        clock.daemons = clock::daemons(root);
+        clock.kernel = clock::kernel(root);
+        while let Some(joined) = samples.join_next().await {
+            clock.ntp.push(unwrap_join(joined));
+        }
+        while let Some(joined) = dates.join_next().await {
+            clock.http_date.extend(unwrap_join(joined));
+        }
+    }
 
     Evidence {
         plan: plan.clone(),
@@ -141,6 +186,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
         },
         tcp: TcpEvidence { attempts },
         tls,
+        clock,
     }
 }
 
@@ -218,6 +264,44 @@ impl Connector {
                 local_time: chrono::Utc::now().timestamp(),
                 via_proxy: None,
             })
+        }
+    }
+}
+
+impl Connector {
+    /// An HTTPS `Date` estimate from `target`, under the same cap and deadline.
+    fn date(
+        &self,
+        target: tls::Target,
+        verifiers: Arc<tls::Verifiers>,
+    ) -> impl Future<Output = Option<crate::evidence::DateSample>> + Send + 'static {
+        let this = self.clone();
+        async move {
+            tokio::time::timeout_at(this.deadline, async {
+                let _permit = this.permits.acquire_owned().await.expect("never closed");
+                let started = std::time::Instant::now();
+                match tls::open_any(&target, this.timeout, &verifiers).await {
+                    Ok(stream) => {
+                        let connect_rtt = started.elapsed();
+                        let exchange = clock::http_date(
+                            &target.sni,
+                            target.addr,
+                            stream,
+                            chrono::Utc::now(),
+                            connect_rtt,
+                        );
+                        tokio::time::timeout(this.timeout, exchange).await.ok()
+                    }
+                    Err(detail) => Some(crate::evidence::DateSample {
+                        host: target.sni.clone(),
+                        addr: target.addr,
+                        outcome: crate::evidence::DateOutcome::Failed { detail },
+                    }),
+                }
+            })
+            .await
+            .ok()
+            .flatten()
         }
     }
 }

@@ -269,6 +269,27 @@ async fn run(
     recorder: Arc<Recorder>,
     provider: &Arc<CryptoProvider>,
 ) -> HandshakeResult {
+    match open(target, name, timeout, recorder, provider).await {
+        Err(result) => result,
+        Ok((stream, started)) => HandshakeResult::Completed {
+            protocol: stream
+                .get_ref()
+                .1
+                .protocol_version()
+                .map_or_else(|| "unknown".into(), |v| format!("{v:?}")),
+            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        },
+    }
+}
+
+/// Opens a TLS session to `target` (through its proxy, if any), recording the chain.
+async fn open(
+    target: &Target,
+    name: ServerName<'static>,
+    timeout: Duration,
+    recorder: Arc<Recorder>,
+    provider: &Arc<CryptoProvider>,
+) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, Instant), HandshakeResult> {
     let config = match ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
     {
@@ -277,9 +298,9 @@ async fn run(
             .with_custom_certificate_verifier(recorder)
             .with_no_client_auth(),
         Err(e) => {
-            return HandshakeResult::Failed {
+            return Err(HandshakeResult::Failed {
                 detail: e.to_string(),
-            };
+            });
         }
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
@@ -292,56 +313,67 @@ async fn run(
         None => match tokio::time::timeout_at(deadline, TcpStream::connect(destination)).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
-                return HandshakeResult::ConnectFailed {
+                return Err(HandshakeResult::ConnectFailed {
                     detail: e.to_string(),
-                };
+                });
             }
             Err(_) => {
-                return HandshakeResult::ConnectFailed {
+                return Err(HandshakeResult::ConnectFailed {
                     detail: "connect timed out".into(),
-                };
+                });
             }
         },
         Some(via) => {
             let proxy = match &via.addr {
                 Ok(proxy) => *proxy,
                 Err(why) => {
-                    return HandshakeResult::ProxyUnreachable {
+                    return Err(HandshakeResult::ProxyUnreachable {
                         detail: why.clone(),
-                    };
+                    });
                 }
             };
             let tunnel = super::proxy::tunnel(proxy, destination);
             match tokio::time::timeout_at(deadline, tunnel).await {
                 Ok(Ok(tcp)) => tcp,
                 Ok(Err(super::proxy::ConnectError::Unreachable(detail))) => {
-                    return HandshakeResult::ProxyUnreachable { detail };
+                    return Err(HandshakeResult::ProxyUnreachable { detail });
                 }
                 Ok(Err(super::proxy::ConnectError::Refused(status))) => {
-                    return HandshakeResult::ProxyRefused { status };
+                    return Err(HandshakeResult::ProxyRefused { status });
                 }
                 Err(_) => {
-                    return HandshakeResult::ProxyUnreachable {
+                    return Err(HandshakeResult::ProxyUnreachable {
                         detail: "no answer from the proxy before the timeout".into(),
-                    };
+                    });
                 }
             }
         }
     };
     match tokio::time::timeout_at(deadline, connector.connect(name, tcp)).await {
-        Err(_) => HandshakeResult::TimedOut {
+        Err(_) => Err(HandshakeResult::TimedOut {
             ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        },
-        Ok(Err(e)) => classify(&e),
-        Ok(Ok(stream)) => HandshakeResult::Completed {
-            protocol: stream
-                .get_ref()
-                .1
-                .protocol_version()
-                .map_or_else(|| "unknown".into(), |v| format!("{v:?}")),
-            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        },
+        }),
+        Ok(Err(e)) => Err(classify(&e)),
+        Ok(Ok(stream)) => Ok((stream, started)),
     }
+}
+
+/// A TLS session to `target` that accepts any chain (the TLS check judges chains; this is for
+/// reading an HTTP `Date`, which a skewed clock or a proxy must not prevent).
+pub async fn open_any(
+    target: &Target,
+    timeout: Duration,
+    verifiers: &Verifiers,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
+    let recorder = Arc::new(Recorder {
+        chain: Mutex::new(Vec::new()),
+        provider: verifiers.provider.clone(),
+    });
+    let name = ServerName::try_from(target.sni.clone()).map_err(|e| e.to_string())?;
+    open(target, name, timeout, recorder, &verifiers.provider)
+        .await
+        .map(|(stream, _)| stream)
+        .map_err(|result| format!("{result:?}"))
 }
 
 /// Maps a handshake error to what it says about the path.

@@ -211,6 +211,38 @@ pub struct TlsSpec {
     pub anchors: Vec<String>,
 }
 
+/// What the clock check asks and how it judges: thresholds in seconds, positive = behind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// A clock behind by more than this blocks: the freshly issued certificate is "not yet
+    /// valid" for it (Zscaler publishes no leeway).
+    pub behind_blocking_s: f64,
+    /// A clock ahead by more than this blocks.
+    pub ahead_blocking_s: f64,
+    /// Any offset beyond this is worth a warning.
+    pub warn_s: f64,
+    /// The cloud's time service, asked besides the VM's own servers (`host[:port]`).
+    #[serde(default)]
+    pub cloud_servers: Vec<String>,
+    /// Asked when the VM configures none, or in addition (`host[:port]`).
+    #[serde(default)]
+    pub fallback_servers: Vec<String>,
+}
+
+impl ClockSpec {
+    /// No clock check (profiles and reports written before it).
+    pub fn none() -> ClockSpec {
+        ClockSpec {
+            behind_blocking_s: 0.0,
+            ahead_blocking_s: 0.0,
+            warn_s: 0.0,
+            cloud_servers: Vec::new(),
+            fallback_servers: Vec::new(),
+        }
+    }
+}
+
 /// One TLS-inspection product of `checks/interceptors.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -273,6 +305,8 @@ pub struct Profile {
     pub zen: ZenRanges,
     /// The TLS probe's targets and expectations.
     pub tls: TlsSpec,
+    /// The clock check's servers and thresholds; `None` when the profile has no `[clock]`.
+    pub clock: Option<ClockSpec>,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +323,8 @@ struct ProfileFile {
     names: Vec<NameSpec>,
     #[serde(default = "no_tls")]
     tls: TlsSpec,
+    #[serde(default)]
+    clock: Option<ClockSpec>,
 }
 
 fn no_tls() -> TlsSpec {
@@ -426,6 +462,7 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
         names: file.names,
         zen,
         tls,
+        clock: file.clock,
     })
 }
 

@@ -196,6 +196,27 @@ pub fn dry_run(
             join_ports(&plan.tls.ports)
         )?;
     }
+    if !plan.ntp_servers.is_empty() {
+        writeln!(out, "NTP (UDP/123, one SNTP request each):")?;
+        for server in &plan.ntp_servers {
+            writeln!(
+                out,
+                "  {:39}  {:?} · {}",
+                server.server, server.origin, server.source
+            )?;
+        }
+    }
+    if plan.clock.is_some()
+        && plan
+            .names
+            .iter()
+            .any(|n| n.role == crate::profile::Role::Control)
+    {
+        writeln!(
+            out,
+            "HTTPS HEAD / to the first control host answer, for its Date header (clock estimate)"
+        )?;
+    }
     if !plan.fixed_targets.is_empty() {
         writeln!(
             out,

@@ -61,7 +61,7 @@ fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
     let run = check(&lab.dns, &["--format", "json"]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let report = run.json();
-    assert_eq!(report["schema_version"], "1.1");
+    assert_eq!(report["schema_version"], "1.2");
     assert_eq!(report["tool"]["name"], "zpa-preflight");
     assert_eq!(report["profile"], "lab");
     assert_eq!(report["verdict"], "blocked");
@@ -105,7 +105,8 @@ fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
             ("dns", "pass"),
             ("tcp.443", "pass"),
             ("tcp.9000", "fail"),
-            ("tls", "pass")
+            ("tls", "pass"),
+            ("clock", "skipped")
         ]
     );
     let attempts = report["evidence"]["tcp"]["attempts"].as_array().unwrap();

@@ -89,6 +89,28 @@ struct Evidence {
     dns: Dns,
     tcp: Tcp,
     tls: Tls,
+    clock: Clock,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Clock {
+    daemons: Vec<serde_json::Value>,
+    kernel: Tagged,
+    ntp: Vec<Ntp>,
+    http_date: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Ntp {
+    server: String,
+    origin: String,
+    source: String,
+    addr: Option<String>,
+    outcome: Tagged,
 }
 
 #[derive(Deserialize)]

@@ -53,20 +53,26 @@ pub struct TlsBroker {
 impl TlsBroker {
     /// Listens on `addr`:443 (TLS per `mode`) and `addr`:9000 (TCP).
     pub fn start(addr: Ipv4Addr, mode: BrokerMode) -> TlsBroker {
-        Self::listen(addr, mode, true)
+        Self::listen(addr, mode, true, None)
+    }
+
+    /// Like `start`, and answers an HTTP request over TLS with a `Date` header `offset`
+    /// seconds off this machine's clock: an HTTPS host with a skewed (or right) clock.
+    pub fn dated(addr: Ipv4Addr, mode: BrokerMode, offset: f64) -> TlsBroker {
+        Self::listen(addr, mode, true, Some(offset))
     }
 
     /// The genuine lab broker: the `broker-genuine` fixture chain on 443, TCP on 9000.
     pub fn genuine(addr: Ipv4Addr) -> TlsBroker {
-        Self::listen(addr, genuine_chain(), true)
+        Self::listen(addr, genuine_chain(), true, None)
     }
 
     /// The genuine lab broker with nothing on 9000.
     pub fn genuine_without_9000(addr: Ipv4Addr) -> TlsBroker {
-        Self::listen(addr, genuine_chain(), false)
+        Self::listen(addr, genuine_chain(), false, None)
     }
 
-    fn listen(addr: Ipv4Addr, mode: BrokerMode, with_9000: bool) -> TlsBroker {
+    fn listen(addr: Ipv4Addr, mode: BrokerMode, with_9000: bool, date: Option<f64>) -> TlsBroker {
         let listener = TcpListener::bind((addr, 443)).expect("bind 443");
         listener.set_nonblocking(true).unwrap();
         let plain = with_9000.then(|| TcpListener::bind((addr, 9000)).expect("bind 9000"));
@@ -80,7 +86,7 @@ impl TlsBroker {
                     Ok((stream, _)) => {
                         let (config, mode, stopped) =
                             (config.clone(), mode.clone(), stopped.clone());
-                        std::thread::spawn(move || serve(stream, config, &mode, &stopped));
+                        std::thread::spawn(move || serve(stream, config, &mode, &stopped, date));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -108,6 +114,7 @@ fn serve(
     config: Option<Arc<ServerConfig>>,
     mode: &BrokerMode,
     stop: &AtomicBool,
+    date: Option<f64>,
 ) {
     stream.set_nonblocking(false).unwrap();
     stream
@@ -131,11 +138,37 @@ fn serve(
             let mut conn = ServerConnection::new(config).unwrap();
             while conn.is_handshaking() {
                 if conn.complete_io(&mut stream).is_err() {
-                    break;
+                    return;
                 }
+            }
+            if let Some(offset) = date {
+                answer_with_date(&mut conn, &mut stream, offset);
             }
         }
     }
+}
+
+/// Reads one HTTP request and answers 200 with a `Date` `offset` seconds off our clock.
+fn answer_with_date(conn: &mut ServerConnection, stream: &mut TcpStream, offset: f64) {
+    use std::io::Write;
+    let mut tls = rustls::Stream::new(conn, stream);
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tls.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let when = chrono::Utc::now() + chrono::Duration::milliseconds((offset * 1000.0) as i64);
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nDate: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        when.format("%a, %d %b %Y %H:%M:%S GMT")
+    );
+    let _ = tls.write_all(response.as_bytes());
+    let _ = tls.flush();
+    tls.conn.send_close_notify();
+    let _ = tls.conn.complete_io(tls.sock);
 }
 
 fn genuine_chain() -> BrokerMode {
