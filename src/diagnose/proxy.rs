@@ -74,19 +74,11 @@ mod tests {
         assert_top(
             "connector proxy down",
             |ev| {
-                for h in ev
-                    .tls
-                    .handshakes
-                    .iter_mut()
-                    .filter(|h| h.class == TrustClass::Broker)
-                {
-                    h.chain.clear();
-                    h.verification = None;
-                    h.via_proxy = Some("192.0.2.8:3128 (/opt/zscaler/var/proxy)".into());
-                    h.result = HandshakeResult::ProxyUnreachable {
-                        detail: "Connection refused".into(),
-                    };
-                }
+                let down = HandshakeResult::ProxyUnreachable {
+                    detail: "Connection refused".into(),
+                };
+                let via = Some("192.0.2.8:3128 (/opt/zscaler/var/proxy)");
+                fail_handshakes(ev, TrustClass::Broker, down, via);
             },
             "proxy.misconfigured",
             Severity::Blocking,
@@ -98,19 +90,11 @@ mod tests {
         let d = assert_top(
             "system proxy wants auth",
             |ev| {
-                for h in ev
-                    .tls
-                    .handshakes
-                    .iter_mut()
-                    .filter(|h| h.class == TrustClass::Control)
-                {
-                    h.chain.clear();
-                    h.verification = None;
-                    h.via_proxy = Some("proxy.corp:8080 (HTTPS_PROXY (environment))".into());
-                    h.result = HandshakeResult::ProxyRefused {
-                        status: "HTTP/1.1 407 Proxy Authentication Required".into(),
-                    };
-                }
+                let refused = HandshakeResult::ProxyRefused {
+                    status: "HTTP/1.1 407 Proxy Authentication Required".into(),
+                };
+                let via = Some("proxy.corp:8080 (HTTPS_PROXY (environment))");
+                fail_handshakes(ev, TrustClass::Control, refused, via);
             },
             "proxy.misconfigured",
             Severity::Warning,

@@ -309,3 +309,18 @@ pub fn assert_top(
     assert_eq!(d.verdict, verdict, "{what}");
     d
 }
+
+/// Every handshake of `class` ends with `result` and shows no chain (through `via`, if given).
+pub fn fail_handshakes(
+    ev: &mut Evidence,
+    class: TrustClass,
+    result: HandshakeResult,
+    via: Option<&str>,
+) {
+    for h in ev.tls.handshakes.iter_mut().filter(|h| h.class == class) {
+        h.chain.clear();
+        h.verification = None;
+        h.via_proxy = via.map(str::to_string);
+        h.result = result.clone();
+    }
+}

@@ -526,18 +526,7 @@ mod tests {
             ),
             (
                 "reset after the ClientHello",
-                |ev| {
-                    for h in ev
-                        .tls
-                        .handshakes
-                        .iter_mut()
-                        .filter(|h| h.class == TrustClass::Broker)
-                    {
-                        h.chain.clear();
-                        h.verification = None;
-                        h.result = HandshakeResult::Reset;
-                    }
-                },
+                |ev| fail_handshakes(ev, TrustClass::Broker, HandshakeResult::Reset, None),
                 "tls.handshake_blocked",
                 Severity::Blocking,
             ),
