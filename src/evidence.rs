@@ -580,6 +580,9 @@ pub enum NtpOutcome {
         rtt_s: f64,
         /// The server's stratum.
         stratum: u8,
+        /// The leap indicator (a pending leap second, or none).
+        #[serde(default)]
+        leap: String,
     },
     /// No answer before the probe timeout: UDP/123 dropped somewhere.
     TimedOut,

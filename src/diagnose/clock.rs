@@ -332,6 +332,7 @@ mod tests {
             offset_s,
             rtt_s: 0.01,
             stratum: 2,
+            leap: "NoWarning".into(),
         }
     }
 

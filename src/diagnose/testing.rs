@@ -80,6 +80,7 @@ pub fn healthy() -> Evidence {
             offset_s: 0.021,
             rtt_s: 0.004,
             stratum: 3,
+            leap: "NoWarning".into(),
         })],
         http_date: Vec::new(),
     };

@@ -210,6 +210,7 @@ pub async fn sntp(server: &NtpServerPlan, dns: &Dns, timeout: Duration) -> NtpSa
                     offset_s: result.clock_offset().as_secs_f64(),
                     rtt_s,
                     stratum: result.stratum(),
+                    leap: format!("{:?}", result.leap_indicator()),
                 }
             }
         }
@@ -360,11 +361,37 @@ mod tests {
         assert_eq!(chrony.running, None, "another root's processes are unknown");
     }
 
+    #[test]
+    fn ntpd_and_timesyncd_fixture_roots() {
+        let servers = |case: &str| -> Vec<(String, String)> {
+            configured_servers(&repo_root(&format!("fixtures/roots/{case}")))
+        };
+        let pair = |s: &str, f: &str| (s.to_string(), f.to_string());
+        assert_eq!(
+            servers("ntpd-centos"),
+            [
+                pair("0.centos.pool.ntp.org", "/etc/ntp.conf"),
+                pair("1.centos.pool.ntp.org", "/etc/ntp.conf")
+            ]
+        );
+        let timesyncd = "/etc/systemd/timesyncd.conf";
+        assert_eq!(
+            servers("timesyncd"),
+            [
+                pair("ntp1.corp.example", timesyncd),
+                pair("ntp2.corp.example", timesyncd),
+                pair("time.corp.example", timesyncd)
+            ]
+        );
+    }
+
     fn repo_root(rel: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
     }
 
-    /// Values recorded from adjtimex on a synced chrony host and on a host with no daemon.
+    /// `5, 0x40, 16000000, 16000000` was recorded with adjtimex on this project's build machine
+    /// (no time daemon: TIME_ERROR, STA_UNSYNC, both errors at the kernel's 16 s cap); `0,
+    /// 0x2001` is what a chrony-disciplined kernel reports (TIME_OK, STA_PLL | STA_NANO).
     #[test]
     fn kernel_states() {
         assert_eq!(
@@ -375,7 +402,7 @@ mod tests {
                 esterror_us: 420
             }
         );
-        let unsynced = kernel_state(5, 0x0041, 16_000_000, 16_000_000);
+        let unsynced = kernel_state(5, 0x0040, 16_000_000, 16_000_000);
         assert!(matches!(
             unsynced,
             KernelClock::Read {
