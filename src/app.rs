@@ -47,6 +47,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
+        logs: args.log.iter().map(|p| p.display().to_string()).collect(),
         configured_ntp: probe::clock::configured_servers(&args.root),
         proxies: probe::proxy::configuration(&args.root, &probe::proxy::Environment::current()),
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),

@@ -45,6 +45,10 @@ pub struct CheckArgs {
     /// Ask this DNS server instead of the ones in resolv.conf.
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
     pub dns_server: Option<SocketAddr>,
+    /// A connector log or `journalctl -u zpa-connector` export to triage (repeatable); the
+    /// connector's own /var/log/zpa/connector.log is read too when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub log: Vec<PathBuf>,
     /// Ask this time server instead of the configured, cloud and fallback ones (repeatable).
     #[arg(long, value_name = "HOST|IP[:PORT]")]
     pub ntp_server: Vec<String>,

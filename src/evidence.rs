@@ -29,6 +29,9 @@ pub struct Evidence {
     /// The clock check (absent from reports before 1.2).
     #[serde(default)]
     pub clock: ClockEvidence,
+    /// The host checks (absent from reports before 1.3).
+    #[serde(default)]
+    pub host: HostEvidence,
 }
 
 /// The resolver configuration and every name's answers.
@@ -636,4 +639,159 @@ pub enum DateOutcome {
         /// Why.
         detail: String,
     },
+}
+
+/// The VM itself: SELinux, system, resources, permissions, the provision key, the installed
+/// connector and its logs. Everything read under `--root`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HostEvidence {
+    /// Whether the host checks ran (the profile has a `[host]` table).
+    pub checked: bool,
+    /// SELinux.
+    pub selinux: Selinux,
+    /// `/etc/os-release`.
+    pub os: Option<OsRelease>,
+    /// CPU architecture (this system only).
+    pub arch: Option<String>,
+    /// vCPUs, from `/proc/cpuinfo` under the root.
+    pub vcpus: Option<u32>,
+    /// MemTotal, MiB, from `/proc/meminfo` under the root.
+    pub memory_mib: Option<u64>,
+    /// Free space where `/opt` lives, MiB.
+    pub free_disk_mib: Option<u64>,
+    /// Unattended OS upgrades found enabled, one line each.
+    pub auto_updates: Vec<String>,
+    /// The connector user's uid and gid, from `/etc/passwd` under the root.
+    pub connector_user: Option<(u32, u32)>,
+    /// Paths the connector must read or write.
+    pub access: Vec<PathAccess>,
+    /// The provision key file (never its contents).
+    pub key: KeyState,
+    /// The installed connector.
+    pub connector: Connector,
+    /// Connector logs read, with the known lines found.
+    pub logs: Vec<LogFile>,
+}
+
+/// SELinux's state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Selinux {
+    /// Not checked.
+    #[default]
+    NotRun,
+    /// No selinuxfs (`/sys/fs/selinux/enforce` absent): disabled at runtime.
+    Disabled {
+        /// `SELINUX=` of `/etc/selinux/config`, the intent after a reboot.
+        configured: Option<String>,
+    },
+    /// selinuxfs present.
+    Active {
+        /// `1` in `/sys/fs/selinux/enforce`.
+        enforcing: bool,
+        /// `SELINUX=` of `/etc/selinux/config`.
+        configured: Option<String>,
+        /// `SELINUXTYPE=`.
+        policy: Option<String>,
+        /// Installed module names matching the profile's candidates; `None` when the module
+        /// store cannot be read.
+        zscaler_modules: Option<Vec<String>>,
+        /// AVC denials for the connector; `None` when the audit log cannot be read.
+        denials: Option<Vec<String>>,
+    },
+}
+
+/// `/etc/os-release`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OsRelease {
+    /// `ID`.
+    pub id: String,
+    /// `VERSION_ID`.
+    pub version_id: String,
+    /// `PRETTY_NAME`.
+    pub pretty: String,
+}
+
+/// Whether the connector user can use a path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathAccess {
+    /// The path (as on the VM).
+    pub path: String,
+    /// What the connector needs: `read` or `write`.
+    pub need: String,
+    /// Whether it exists.
+    pub exists: bool,
+    /// Whether the connector user has that access (by mode and ownership); `None` when the
+    /// user is unknown.
+    pub granted: Option<bool>,
+    /// Its mode, octal.
+    pub mode: Option<String>,
+}
+
+/// The provision key file. Its contents are read to judge the format and never kept.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum KeyState {
+    /// Not checked.
+    #[default]
+    NotRun,
+    /// No file.
+    Missing,
+    /// It exists but this tool cannot read it.
+    Unreadable {
+        /// The OS error.
+        error: String,
+    },
+    /// Read.
+    Present {
+        /// Size in bytes.
+        bytes: u64,
+        /// Non-empty lines.
+        lines: usize,
+        /// Mode, octal.
+        mode: String,
+        /// Readable by the connector user (`None`: user unknown).
+        readable_by_connector: Option<bool>,
+        /// Anyone may write it.
+        world_writable: bool,
+        /// Why the contents do not look like a key, if they do not.
+        malformed: Option<String>,
+    },
+}
+
+/// The installed connector.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Connector {
+    /// Its package files exist.
+    pub installed: bool,
+    /// Its systemd unit is enabled.
+    pub enabled: bool,
+    /// A `zpa-connector` process runs (this system only).
+    pub running: Option<bool>,
+    /// An enrolled certificate exists in `/opt/zscaler/var`.
+    pub enrolled: bool,
+    /// Its local debug interface answers on 127.0.0.1:9000 (this system only).
+    pub debug_port: Option<bool>,
+}
+
+/// One connector log read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogFile {
+    /// Its path.
+    pub path: String,
+    /// Why it could not be read, if so.
+    pub error: Option<String>,
+    /// Known lines found in it, latest last.
+    pub findings: Vec<LogFinding>,
+}
+
+/// A known connector log line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogFinding {
+    /// The pattern's id in `checks/log-patterns.toml`.
+    pub pattern: String,
+    /// 1-based line number.
+    pub line: usize,
+    /// The line, shortened.
+    pub excerpt: String,
 }

@@ -15,8 +15,8 @@ use crate::evidence::NtpOrigin;
 use crate::probe::proxy::{Proxies, Proxy};
 
 use crate::profile::{
-    ClockSpec, Hostname, Interceptor, Limits, NameSpec, PortSpec, Profile, Role, Timeouts, TlsSpec,
-    ZenRanges,
+    ClockSpec, HostSpec, Hostname, Interceptor, Limits, LogPattern, NameSpec, PortSpec, Profile,
+    Role, Timeouts, TlsSpec, ZenRanges,
 };
 
 /// Addresses a `--target CIDR` is sampled at, at most: enough to see a partial allowlist.
@@ -71,6 +71,8 @@ pub struct Overrides {
     pub ntp_servers: Vec<String>,
     /// The servers the inspected system's time daemons are configured with: (server, file).
     pub configured_ntp: Vec<(String, String)>,
+    /// `--log`: connector logs (or journal exports) to triage.
+    pub logs: Vec<String>,
 }
 
 /// One time server the clock check asks.
@@ -222,6 +224,15 @@ pub struct Plan {
     /// The time servers asked.
     #[serde(default)]
     pub ntp_servers: Vec<NtpServerPlan>,
+    /// The host checks' expectations; `None` when the profile has none.
+    #[serde(default)]
+    pub host: Option<HostSpec>,
+    /// Connector logs to triage: `--log` files, then the connector's own log when it exists.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// The known log lines they are matched against.
+    #[serde(default)]
+    pub log_patterns: Vec<LogPattern>,
 }
 
 fn slash() -> String {
@@ -312,6 +323,18 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
             .map(|clock| ntp_servers(clock, overrides))
             .unwrap_or_default(),
         clock: profile.clock.clone(),
+        host: profile.host.clone(),
+        logs: overrides
+            .logs
+            .iter()
+            .cloned()
+            .chain(std::iter::once(
+                root.join(crate::probe::host::CONNECTOR_LOG)
+                    .display()
+                    .to_string(),
+            ))
+            .collect(),
+        log_patterns: crate::profile::log_patterns(),
     }
 }
 

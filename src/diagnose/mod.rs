@@ -10,6 +10,8 @@
 mod clock;
 mod dns;
 mod egress;
+mod host;
+mod log;
 mod proxy;
 mod run;
 mod tls;
@@ -160,6 +162,8 @@ const RULES: &[Rule] = &[
     egress::no_route,
     dns::no_resolver,
     egress::local_firewall,
+    // A resolv.conf the connector cannot read explains its DNS failures.
+    host::fitness,
     dns::unresolvable,
     dns::sinkhole,
     // A proxy the connector cannot use stops everything behind it.
@@ -168,9 +172,11 @@ const RULES: &[Rule] = &[
     tls::handshake_blocked,
     tls::intercepted,
     egress::port_blocked,
+    host::selinux,
     // Time: a clock behind fails the key exchange even when every path is open.
     clock::skewed,
     clock::ntp_blocked,
+    host::connector,
     clock::unsynchronised,
     tls::inspection_on_path,
     dns::outside_zen,
@@ -185,6 +191,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         .enumerate()
         .flat_map(|(index, rule)| rule(&facts).into_iter().map(move |c| (index, c)))
         .collect();
+    log::merge(&facts, &mut causes, RULES.len());
     for (_, cause) in &mut causes {
         if cause.severity == Severity::Blocking && evidence.plan.ignore.contains(&cause.id) {
             cause.severity = Severity::Warning;
@@ -211,6 +218,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     checks.extend(egress::checks(&facts));
     checks.push(tls::check(&facts));
     checks.push(clock::check(&facts));
+    checks.extend(host::checks(&facts));
     Diagnosis {
         checks,
         causes,

@@ -3,9 +3,10 @@
 use std::net::IpAddr;
 
 use crate::evidence::{
-    ChainCert, ChainVerification, ClockEvidence, Daemon, DnsEvidence, Evidence, HandshakeResult,
-    KernelClock, NameResolution, NtpOrigin, NtpOutcome, NtpSample, QueryOutcome, ResolverState,
-    TcpAttempt, TcpEvidence, TcpOutcome, TlsHandshake, Trust,
+    ChainCert, ChainVerification, ClockEvidence, Connector, Daemon, DnsEvidence, Evidence,
+    HandshakeResult, HostEvidence, KernelClock, KeyState, NameResolution, NtpOrigin, NtpOutcome,
+    NtpSample, OsRelease, PathAccess, QueryOutcome, ResolverState, Selinux, TcpAttempt,
+    TcpEvidence, TcpOutcome, TlsHandshake, Trust,
 };
 use crate::plan::{self, Origin, Overrides, Plan, TrustClass};
 use crate::profile;
@@ -29,6 +30,7 @@ pub fn healthy() -> Evidence {
         tcp: TcpEvidence::default(),
         tls: Default::default(),
         clock: Default::default(),
+        host: Default::default(),
         plan,
     };
     let answers = [
@@ -84,7 +86,50 @@ pub fn healthy() -> Evidence {
         })],
         http_date: Vec::new(),
     };
+    ev.host = healthy_host();
     ev
+}
+
+/// A VM the host checks like: RHEL 9.4, 2 vCPU, 3.7 GiB, SELinux disabled, key in place.
+pub fn healthy_host() -> HostEvidence {
+    let access = |path: &str, need: &str, mode: &str| PathAccess {
+        path: path.into(),
+        need: need.into(),
+        exists: true,
+        granted: Some(true),
+        mode: Some(mode.into()),
+    };
+    HostEvidence {
+        checked: true,
+        selinux: Selinux::Disabled {
+            configured: Some("disabled".into()),
+        },
+        os: Some(OsRelease {
+            id: "rhel".into(),
+            version_id: "9.4".into(),
+            pretty: "Red Hat Enterprise Linux 9.4 (Plow)".into(),
+        }),
+        arch: Some("x86_64".into()),
+        vcpus: Some(2),
+        memory_mib: Some(3822),
+        free_disk_mib: Some(20_000),
+        auto_updates: Vec::new(),
+        connector_user: Some((993, 990)),
+        access: vec![
+            access("/etc/resolv.conf", "read", "644"),
+            access("/opt/zscaler/var", "write", "755"),
+        ],
+        key: KeyState::Present {
+            bytes: 96,
+            lines: 1,
+            mode: "644".into(),
+            readable_by_connector: Some(true),
+            world_writable: false,
+            malformed: None,
+        },
+        connector: Connector::default(),
+        logs: Vec::new(),
+    }
 }
 
 /// One SNTP exchange with the VM's configured server.

@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod dns;
+pub mod host;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;
@@ -163,6 +164,20 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
     tls.handshakes
         .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
     let root = std::path::Path::new(&plan.root);
+    let host = match &plan.host {
+        Some(spec) => {
+            // The connector's own log only when it exists; a --log file that does not is news.
+            let default_log = root.join(host::CONNECTOR_LOG).display().to_string();
+            let logs: Vec<String> = plan
+                .logs
+                .iter()
+                .filter(|l| **l != default_log || std::path::Path::new(l).exists())
+                .cloned()
+                .collect();
+            host::inspect(root, spec, &logs, &plan.log_patterns).await
+        }
+        None => crate::evidence::HostEvidence::default(),
+    };
     let mut clock = crate::evidence::ClockEvidence::default();
     if plan.clock.is_some() {
         clock.daemons = clock::daemons(root);
@@ -187,6 +202,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
         tcp: TcpEvidence { attempts },
         tls,
         clock,
+        host,
     }
 }
 

@@ -43,6 +43,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "interceptors.toml",
         include_str!("../../checks/interceptors.toml"),
     ),
+    (
+        "log-patterns.toml",
+        include_str!("../../checks/log-patterns.toml"),
+    ),
 ];
 
 /// What a connector role means for the checks.
@@ -243,6 +247,66 @@ impl ClockSpec {
     }
 }
 
+/// A known connector log line and the cause it supports (`checks/log-patterns.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogPattern {
+    /// Stable id.
+    pub id: String,
+    /// Substrings that mark the line.
+    pub contains: Vec<String>,
+    /// The cause id it supports.
+    pub cause: String,
+    /// `blocking`, `warning` or `info`, when the line alone raises the cause.
+    pub severity: String,
+    /// The cause's title when the line alone raises it.
+    pub title: String,
+    /// The fix.
+    pub remedy: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogCatalog {
+    pattern: Vec<LogPattern>,
+}
+
+/// The built-in log patterns (`checks/log-patterns.toml`).
+pub fn log_patterns() -> Vec<LogPattern> {
+    let text = builtin_file("log-patterns.toml").expect("embedded");
+    toml::from_str::<LogCatalog>(text)
+        .expect("checks/log-patterns.toml is valid (tested)")
+        .pattern
+}
+
+/// What the host checks expect of the VM itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Minimum vCPUs.
+    pub min_vcpus: u32,
+    /// Minimum memory, MiB (as the kernel reports MemTotal).
+    pub min_memory_mib: u64,
+    /// Minimum free disk where the connector lives, MiB.
+    pub min_free_disk_mib: u64,
+    /// Supported systems: os-release `ID` and the `VERSION_ID` major versions.
+    pub supported_os: Vec<SupportedOs>,
+    /// Substrings of the names a Zscaler SELinux policy module may have (none is public).
+    pub selinux_modules: Vec<String>,
+    /// The user the connector runs as.
+    pub connector_user: String,
+}
+
+/// One supported operating system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportedOs {
+    /// os-release `ID`, e.g. `rhel`, `amzn`.
+    pub id: String,
+    /// Major versions, e.g. `["8", "9"]`.
+    pub versions: Vec<String>,
+}
+
 /// One TLS-inspection product of `checks/interceptors.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -307,6 +371,8 @@ pub struct Profile {
     pub tls: TlsSpec,
     /// The clock check's servers and thresholds; `None` when the profile has no `[clock]`.
     pub clock: Option<ClockSpec>,
+    /// The host checks' expectations; `None` when the profile has no `[host]`.
+    pub host: Option<HostSpec>,
 }
 
 #[derive(Deserialize)]
@@ -325,6 +391,8 @@ struct ProfileFile {
     tls: TlsSpec,
     #[serde(default)]
     clock: Option<ClockSpec>,
+    #[serde(default)]
+    host: Option<HostSpec>,
 }
 
 fn no_tls() -> TlsSpec {
@@ -463,6 +531,7 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
         zen,
         tls,
         clock: file.clock,
+        host: file.host,
     })
 }
 
@@ -685,6 +754,19 @@ ports = [443]
             ["broker=/etc/zpa/ca/broker.pem", "/etc/zpa/all.pem"]
         );
         assert!(parse(&text, "builtin:x", None).is_err());
+    }
+
+    #[test]
+    fn the_log_patterns_load() {
+        let patterns = log_patterns();
+        assert!(patterns.len() >= 9);
+        for p in &patterns {
+            assert!(
+                ["blocking", "warning", "info"].contains(&p.severity.as_str()),
+                "{}",
+                p.id
+            );
+        }
     }
 
     #[test]

@@ -90,6 +90,26 @@ struct Evidence {
     tcp: Tcp,
     tls: Tls,
     clock: Clock,
+    host: Host,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Host {
+    checked: bool,
+    selinux: Tagged,
+    os: Option<serde_json::Value>,
+    arch: Option<String>,
+    vcpus: Option<u32>,
+    memory_mib: Option<u64>,
+    free_disk_mib: Option<u64>,
+    auto_updates: Vec<String>,
+    connector_user: Option<(u32, u32)>,
+    access: Vec<serde_json::Value>,
+    key: Tagged,
+    connector: serde_json::Value,
+    logs: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]

@@ -6,6 +6,7 @@ mod check;
 mod clock;
 mod contract;
 mod explain;
+mod host;
 mod input;
 mod lab;
 mod netns;
