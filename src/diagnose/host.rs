@@ -127,10 +127,11 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
                     spec.connector_user,
                     access.need
                 )])
-                .remedy(format!(
-                    "`chmod 644 /etc/resolv.conf`; `chown -R {0}:{0} /opt/zscaler/var`.",
-                    spec.connector_user
-                )),
+                .remedy(if what == "read" {
+                    "`chmod 644 /etc/resolv.conf` (and check the SELinux label: `restorecon -v /etc/resolv.conf`).".to_string()
+                } else {
+                    format!("`chown -R {0}:{0} /opt/zscaler/var`.", spec.connector_user)
+                }),
         );
     }
     let mut small = Vec::new();
