@@ -311,11 +311,7 @@ fn malformed_trust_files_are_input_errors() {
 
 /// The lab profile plus a control host, `dist.zpa.test`.
 fn profile_with_control_host(dir: &Path) -> String {
-    let text = std::fs::read_to_string(lab_profile()).unwrap()
-        + "\n[[names]]\nhost = \"dist.zpa.test\"\nrole = \"control\"\nports = [443]\nrequired = false\n";
-    let path = dir.join("lab-with-control.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    lab_profile_with(dir, CONTROL_HOST)
 }
 
 #[test]

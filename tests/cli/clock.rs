@@ -10,12 +10,8 @@ use crate::support::*;
 
 /// The lab profile with a clock check and a control host (`dist.zpa.test`, for `Date`).
 fn clock_profile(dir: &Path) -> String {
-    let text = std::fs::read_to_string(lab_profile()).unwrap()
-        + "\n[[names]]\nhost = \"dist.zpa.test\"\nrole = \"control\"\nports = [443]\nrequired = false\n\
-           \n[clock]\nbehind_blocking_s = 2.0\nahead_blocking_s = 60.0\nwarn_s = 1.0\n";
-    let path = dir.join("lab-clock.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    let clock = "[clock]\nbehind_blocking_s = 2.0\nahead_blocking_s = 60.0\nwarn_s = 1.0\n";
+    lab_profile_with(dir, &format!("{CONTROL_HOST}\n{clock}"))
 }
 
 /// A healthy lab whose control host serves a `Date` `date_offset` seconds off; the SNTP

@@ -161,3 +161,194 @@ fn lab_everything_dropped() {
         "no broker address (DNS failed)"
     );
 }
+
+/// The lab profile with a control host, the clock check asking the Zen host's chronyd, and
+/// the host checks, for the scenarios that need them.
+fn full_profile(dir: &std::path::Path) -> String {
+    let extra = format!(
+        "{CONTROL_HOST}\n[clock]\nbehind_blocking_s = 2.0\nahead_blocking_s = 60.0\nwarn_s = 1.0\nfallback_servers = [\"{ZEN}\"]\n\n\
+         [host]\nmin_vcpus = 1\nmin_memory_mib = 1\nmin_free_disk_mib = 1\nsupported_os = []\nselinux_modules = [\"zpa\", \"zscaler\"]\nconnector_user = \"zscaler\"\n"
+    );
+    lab_profile_with(dir, &extra)
+}
+
+/// The control host's lab root, declared where Mozilla's roots would vouch for a real one.
+fn control_trust() -> String {
+    format!(
+        "control={}",
+        repo("fixtures/chains/control-public/ca.pem").display()
+    )
+}
+
+fn check_full(lab: &Lab, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = full_profile(dir.path());
+    let trust = control_trust();
+    let mut args = vec!["--trust", trust.as_str()];
+    args.extend_from_slice(extra);
+    let run = lab.check_with(&profile, &args);
+    assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
+    run
+}
+
+fn cause_ids(run: &Run) -> Vec<String> {
+    run.json()["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn lab_with_squid() -> Option<Lab> {
+    if !require(
+        have("squid") || std::path::Path::new("/usr/sbin/squid").exists(),
+        "the lab needs squid-openssl",
+    ) {
+        return None;
+    }
+    let mut lab = Lab::up(Dns::Answering)?;
+    lab.intercept_with_squid();
+    Some(lab)
+}
+
+#[test]
+fn lab_transparent_squid_interception() {
+    let Some(lab) = lab_with_squid() else { return };
+    let run = check(&lab);
+    assert_top(&run, "tls.intercepted", 3);
+    let title = run.json()["causes"][0]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(title.ends_with("intercepted by Squid ssl-bump"), "{title}");
+    assert!(
+        run.json()["causes"][0]["evidence"]
+            .to_string()
+            .contains("Squid Bump CA")
+    );
+}
+
+#[test]
+fn lab_mitmproxy_interception() {
+    let Some(program) = mitmdump() else {
+        require(false, "the lab needs mitmproxy (pip install mitmproxy)");
+        return;
+    };
+    let Some(mut lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.intercept_with_mitmproxy(&program);
+    let run = check(&lab);
+    assert_top(&run, "tls.intercepted", 3);
+    let title = run.json()["causes"][0]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(title.ends_with("intercepted by mitmproxy"), "{title}");
+}
+
+#[test]
+fn lab_interception_and_9000_dropped() {
+    let Some(lab) = lab_with_squid() else { return };
+    lab.firewall("-p tcp --dport 9000 -j DROP");
+    let run = check(&lab);
+    assert_eq!(run.code, 3);
+    assert_eq!(
+        cause_ids(&run)[..2],
+        ["tls.intercepted", "egress.tcp_9000_blocked"]
+    );
+}
+
+fn lab_with_ntp(offset: &str) -> Option<Lab> {
+    if !require(
+        have("chronyd") || std::path::Path::new("/usr/sbin/chronyd").exists(),
+        "the lab needs chrony",
+    ) || !require(
+        std::path::Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").exists(),
+        "the lab needs libfaketime",
+    ) {
+        return None;
+    }
+    let mut lab = Lab::up(Dns::Answering)?;
+    lab.start_ntp(offset);
+    Some(lab)
+}
+
+#[test]
+fn lab_clock_10_min_ahead() {
+    // The VM ten minutes ahead: its time server, and the truth, ten minutes behind it.
+    let Some(lab) = lab_with_ntp("-600s") else {
+        return;
+    };
+    let run = check_full(&lab, &[]);
+    assert_top(&run, "clock.skewed", 3);
+    let title = run.json()["causes"][0]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(title.contains("s ahead"), "{title}");
+}
+
+#[test]
+fn lab_clock_3_min_behind() {
+    let Some(lab) = lab_with_ntp("+180s") else {
+        return;
+    };
+    let run = check_full(&lab, &[]);
+    assert_top(&run, "clock.skewed", 3);
+    let title = run.json()["causes"][0]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(title.contains("s behind"), "{title}");
+}
+
+#[test]
+fn lab_ntp_blocked_with_a_good_clock() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.firewall("-p udp --dport 123 -j DROP");
+    let run = check_full(&lab, &[]);
+    assert_eq!(run.code, 0, "{}", run.json()["causes"]);
+    assert_eq!(cause_ids(&run)[0], "ntp.blocked");
+    assert_eq!(
+        run.json()["evidence"]["clock"]["http_date"][0]["outcome"]["kind"],
+        "estimated"
+    );
+}
+
+#[test]
+fn lab_ntp_blocked_with_a_bad_clock() {
+    if !require(
+        std::path::Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").exists(),
+        "the lab needs libfaketime",
+    ) {
+        return;
+    }
+    // The HTTPS host's Date ten minutes ahead: this VM ten minutes behind.
+    let Some(lab) = Lab::up_with(Dns::Answering, Some("+600s")) else {
+        return;
+    };
+    lab.firewall("-p udp --dport 123 -j DROP");
+    let run = check_full(&lab, &[]);
+    assert_eq!(run.code, 3, "{}", run.json()["causes"]);
+    assert_eq!(cause_ids(&run)[..2], ["clock.skewed", "ntp.blocked"]);
+}
+
+#[test]
+fn lab_selinux_enforcing_without_module() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.write_root("sys/fs/selinux/enforce", "1\n");
+    lab.write_root(
+        "etc/selinux/config",
+        "SELINUX=enforcing\nSELINUXTYPE=targeted\n",
+    );
+    lab.write_root("var/lib/selinux/targeted/active/modules/100/sshd/cil", "");
+    let run = check_full(&lab, &["--strict"]);
+    assert_eq!(run.code, 4, "{}", run.json()["causes"]);
+    assert_eq!(cause_ids(&run)[0], "selinux.blocks_connector");
+}

@@ -7,18 +7,6 @@ use std::process::{Child, Command, Stdio};
 use crate::support::tls_server::TlsBroker;
 use crate::support::*;
 
-/// mitmdump: `$ZPT_MITMDUMP`, the venv `.ci/run` makes, or the PATH.
-fn mitmdump() -> Option<String> {
-    if let Ok(path) = std::env::var("ZPT_MITMDUMP") {
-        return Some(path);
-    }
-    let venv = repo("target/lab-venv/bin/mitmdump");
-    if venv.exists() {
-        return Some(venv.display().to_string());
-    }
-    have("mitmdump").then(|| "mitmdump".to_string())
-}
-
 /// A mitmproxy in regular (explicit proxy) mode on loopback, killed on drop.
 struct Mitmproxy {
     child: Child,

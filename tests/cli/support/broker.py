@@ -1,15 +1,38 @@
-"""The namespace lab's broker: TLS on 443 presenting the given chain, plain TCP on 9000.
+"""The namespace lab's HTTPS host: TLS on 443, plain TCP on 9000.
 
 Runs inside the lab's zen namespace (tests/cli/support/netlab.rs), where a Rust test thread
-cannot listen. Usage: broker.py CHAIN.pem KEY.pem; prints "ready" once both ports listen.
+cannot listen. Usage: broker.py CHAIN.pem KEY.pem [SNI=CHAIN.pem,KEY.pem ...]: the first pair is
+the default; an SNI entry serves another name (a control host) with its own chain. After the
+handshake an HTTP request gets "200 OK" with a Date header from this process's clock (which
+the lab may fake with libfaketime). Prints "ready" once both ports listen.
 """
 import socket
 import ssl
 import sys
 import threading
+from email.utils import formatdate
 
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(sys.argv[1], sys.argv[2])
+
+def context(chain, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(chain, key)
+    return ctx
+
+
+default = context(sys.argv[1], sys.argv[2])
+by_name = {}
+for spec in sys.argv[3:]:
+    name, files = spec.split("=", 1)
+    chain, key = files.split(",", 1)
+    by_name[name] = context(chain, key)
+
+
+def pick(sock, server_name, _ctx):
+    if server_name in by_name:
+        sock.context = by_name[server_name]
+
+
+default.sni_callback = pick
 
 
 def listen(port):
@@ -23,14 +46,19 @@ def listen(port):
 def serve(conn):
     conn.settimeout(5)
     try:
-        context.wrap_socket(conn, server_side=True).close()
+        tls = default.wrap_socket(conn, server_side=True)
+        request = tls.recv(4096)
+        if request.startswith((b"HEAD ", b"GET ")):
+            head = "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            tls.sendall((head % formatdate(usegmt=True)).encode())
+        tls.close()
     except (OSError, ssl.SSLError):
         conn.close()
 
 
-tls = listen(443)
+tls_listener = listen(443)
 plain = listen(9000)  # the kernel completes handshakes; nothing is ever read
 print("ready", flush=True)
 while True:
-    client, _ = tls.accept()
+    client, _ = tls_listener.accept()
     threading.Thread(target=serve, args=(client,), daemon=True).start()

@@ -13,7 +13,11 @@ pub mod sntp;
 pub mod tls_server;
 
 /// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_zpa-preflight");
+pub const BIN: &str = match option_env!("CARGO_BIN_EXE_zpa-preflight") {
+    Some(path) => path,
+    // examples/lab.rs: cargo sets the variable for tests and benches only.
+    None => "target/debug/zpa-preflight",
+};
 
 /// The repository root, for fixtures.
 pub fn repo(path: &str) -> PathBuf {
@@ -299,6 +303,30 @@ impl Run {
             .unwrap_or_else(|| panic!("no SUMMARY line in:\n{}", self.stdout))
     }
 }
+
+/// mitmdump: `$ZPT_MITMDUMP`, the venv `.ci/run` makes, or the PATH.
+pub fn mitmdump() -> Option<String> {
+    if let Ok(path) = std::env::var("ZPT_MITMDUMP") {
+        return Some(path);
+    }
+    let venv = repo("target/lab-venv/bin/mitmdump");
+    if venv.exists() {
+        return Some(venv.display().to_string());
+    }
+    have("mitmdump").then(|| "mitmdump".to_string())
+}
+
+/// The lab profile with `extra` TOML appended, written into `dir`.
+pub fn lab_profile_with(dir: &Path, extra: &str) -> String {
+    let text = std::fs::read_to_string(lab_profile()).unwrap() + "\n" + extra;
+    let path = dir.join("lab-extended.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// The control host `dist.zpa.test` as profile TOML.
+pub const CONTROL_HOST: &str =
+    "[[names]]\nhost = \"dist.zpa.test\"\nrole = \"control\"\nports = [443]\nrequired = false\n";
 
 /// Runs the binary with `args`, colour off.
 pub fn run(args: &[&str]) -> Run {

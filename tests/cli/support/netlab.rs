@@ -6,8 +6,10 @@
 //! reach anything else. Used by the scenario tests (tests/cli/lab.rs) and the benchmark.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use super::*;
 
@@ -25,9 +27,12 @@ pub struct Lab {
     root: tempfile::TempDir,
 }
 
+/// libfaketime, preloaded into a server whose clock a scenario fakes.
+const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
 /// What the lab's dnsmasq answers for the profile's names.
 pub enum Dns {
-    /// broker.zpa.test and api.zpa.test → the Zen host.
+    /// broker.zpa.test, api.zpa.test and dist.zpa.test → the Zen host.
     Answering,
     /// Every name NXDOMAIN.
     NxDomain,
@@ -38,6 +43,11 @@ pub enum Dns {
 impl Lab {
     /// Brings a lab up, or returns None (after [`require`]) when a prerequisite is missing.
     pub fn up(dns: Dns) -> Option<Lab> {
+        Self::up_with(dns, None)
+    }
+
+    /// Like `up`, with the HTTPS host's clock (its `Date`) faked by libfaketime, e.g. `+600s`.
+    pub fn up_with(dns: Dns, https_clock: Option<&str>) -> Option<Lab> {
         if !require(is_root() && have("ip"), "the lab needs root and iproute2")
             || !require(have_dnsmasq(), "the lab needs dnsmasq (dnsmasq-base)")
             || !require(have("iptables"), "the lab needs iptables")
@@ -93,29 +103,38 @@ impl Lab {
             Dns::Answering => vec![
                 Answer::A("broker.zpa.test", zen),
                 Answer::A("api.zpa.test", zen),
+                Answer::A("dist.zpa.test", zen),
             ],
             Dns::NxDomain => vec![],
             Dns::Sinkhole => vec![Answer::Sinkhole("zpa.test", "0.0.0.0")],
         };
         let dnsmasq = dnsmasq_args(zen, 53, &answers);
         let dnsmasq: Vec<&str> = dnsmasq.iter().map(String::as_str).collect();
-        lab.spawn_in_zen(dnsmasq_path(), &dnsmasq, false);
-        // Brokers: TLS on 443 with the lab's genuine chain, plain TCP on 9000.
-        let chains = repo("fixtures/chains/broker-genuine");
-        let (script, chain, key) = (
-            repo("tests/cli/support/broker.py"),
-            chains.join("chain.pem"),
-            chains.join("key.pem"),
+        lab.spawn_in_zen(dnsmasq_path(), &dnsmasq, &[], false);
+        // Brokers: TLS on 443 with the lab's genuine chain (the control host dist.zpa.test
+        // with its public-looking one), plain TCP on 9000.
+        let (broker, control) = (
+            repo("fixtures/chains/broker-genuine"),
+            repo("fixtures/chains/control-public"),
         );
-        lab.spawn_in_zen(
-            "python3",
-            &[
-                script.to_str().unwrap(),
-                chain.to_str().unwrap(),
-                key.to_str().unwrap(),
-            ],
-            true,
+        let script = repo("tests/cli/support/broker.py");
+        let control_spec = format!(
+            "dist.zpa.test={},{}",
+            control.join("chain.pem").display(),
+            control.join("key.pem").display()
         );
+        let args = [
+            script.display().to_string(),
+            broker.join("chain.pem").display().to_string(),
+            broker.join("key.pem").display().to_string(),
+            control_spec,
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = match https_clock {
+            Some(offset) => vec![("LD_PRELOAD", FAKETIME_LIB), ("FAKETIME", offset)],
+            None => vec![],
+        };
+        lab.spawn_in_zen("python3", &args, &env, true);
         std::fs::create_dir(lab.root.path().join("etc")).unwrap();
         std::fs::write(
             lab.root.path().join("etc/resolv.conf"),
@@ -128,11 +147,14 @@ impl Lab {
 
     /// Starts `program` inside the zen namespace; `ip netns exec` execs, so the PID is the
     /// server's own. With `ready`, waits for it to print a line.
-    fn spawn_in_zen(&mut self, program: &str, args: &[&str], ready: bool) {
+    fn spawn_in_zen(&mut self, program: &str, args: &[&str], env: &[(&str, &str)], ready: bool) {
         let mut command = Command::new("ip");
         command
             .args(["netns", "exec", &self.zen, program])
             .args(args)
+            .envs(env.iter().copied())
+            // Its own process group: squid's helpers die with it (see Drop).
+            .process_group(0)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .stdout(if ready { Stdio::piped() } else { Stdio::null() });
@@ -172,6 +194,216 @@ impl Lab {
         self
     }
 
+    /// A chronyd in the zen namespace answering NTP on the Zen host with its clock faked by
+    /// `offset` (libfaketime, e.g. `+600s`; at least 1.1 s, see LAB.md). `-x`: never touches the
+    /// real clock; no server lines: never asks anyone.
+    pub fn start_ntp(&mut self, offset: &str) {
+        let conf = self.root.path().join("chrony.conf");
+        let pid = self.root.path().join("chronyd.pid");
+        std::fs::write(
+            &conf,
+            format!(
+                "port 123\nbindaddress {ZEN}\nallow 198.18.0.0/15\nlocal stratum 8\ncmdport 0\npidfile {}\n",
+                pid.display()
+            ),
+        )
+        .unwrap();
+        let conf = conf.display().to_string();
+        let env = [("LD_PRELOAD", FAKETIME_LIB), ("FAKETIME", offset)];
+        self.spawn_in_zen(
+            "chronyd",
+            &["-d", "-x", "-u", "root", "-f", &conf],
+            &env,
+            false,
+        );
+        // chronyd answers within ~60 ms of starting under faketime (LAB.md).
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// squid-openssl with ssl_bump on the Zen host, fed every TCP/443 connection by a NAT
+    /// redirect: transparent interception, as on a corporate egress proxy. Its CA is minted
+    /// here ("Squid Bump CA"); its upstream is the lab broker.
+    pub fn intercept_with_squid(&mut self) {
+        let dir = self.root.path().join("squid");
+        std::fs::create_dir(&dir).unwrap();
+        let ca = dir.join("bump-ca.pem");
+        let minted = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .args([
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/O=Lab Egress/CN=Squid Bump CA",
+            ])
+            .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+            .arg("-keyout")
+            .arg(&ca)
+            .arg("-out")
+            .arg(dir.join("cert.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            minted.status.success(),
+            "{}",
+            String::from_utf8_lossy(&minted.stderr)
+        );
+        let cert = std::fs::read_to_string(dir.join("cert.pem")).unwrap();
+        let mut bundle = std::fs::read_to_string(&ca).unwrap();
+        bundle.push_str(&cert);
+        std::fs::write(&ca, bundle).unwrap();
+        let db = dir.join("ssl_db");
+        let init = Command::new("/usr/lib/squid/security_file_certgen")
+            .args(["-c", "-s"])
+            .arg(&db)
+            .args(["-M", "4MB"])
+            .output()
+            .unwrap();
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let d = dir.display();
+        let conf = format!(
+            "http_port 127.0.0.1:3128\n\
+             https_port {ZEN}:3129 intercept ssl-bump tls-cert={d}/bump-ca.pem generate-host-certificates=on dynamic_cert_mem_cache_size=4MB\n\
+             sslcrtd_program /usr/lib/squid/security_file_certgen -s {d}/ssl_db -M 4MB\n\
+             sslcrtd_children 2 startup=1 idle=1\n\
+             acl step1 at_step SslBump1\nacl step2 at_step SslBump2\n\
+             ssl_bump peek step1\nssl_bump stare step2\nssl_bump bump all\n\
+             tls_outgoing_options flags=DONT_VERIFY_PEER\n\
+             acl lab src 198.18.0.0/15\nhttp_access allow lab\nhttp_access allow localhost\nhttp_access deny all\n\
+             dns_nameservers {ZEN}\ncache deny all\ncache_mem 8 MB\n\
+             access_log stdio:{d}/access.log\ncache_log {d}/cache.log\ncache_store_log none\n\
+             pid_filename {d}/squid.pid\ncoredump_dir {d}\ncache_effective_user proxy\n\
+             shutdown_lifetime 1 seconds\nvisible_hostname zpt-lab-proxy\n"
+        );
+        std::fs::write(dir.join("squid.conf"), conf).unwrap();
+        // squid runs as `proxy`: it must reach its files through the (0700) temp directory.
+        for path in [self.root.path(), dir.as_path()] {
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        let chown = Command::new("chown")
+            .arg("-R")
+            .arg("proxy:proxy")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        let conf = dir.join("squid.conf").display().to_string();
+        self.spawn_in_zen("squid", &["-N", "-f", &conf], &[], false);
+        // Not a connect to 3129: squid 5.7 stops accepting on an intercept port after a
+        // connection it cannot find a NAT entry for. Its log says when it listens.
+        self.wait_for_log(
+            "squid/cache.log",
+            "Accepting NAT intercepted SSL bumped HTTPS",
+        );
+        self.redirect_443_to(3129);
+    }
+
+    /// mitmproxy (pip) in reverse mode in front of the lab broker, fed every TCP/443
+    /// connection by a NAT redirect; it mints its own CA (`CN=mitmproxy`).
+    pub fn intercept_with_mitmproxy(&mut self, mitmdump: &str) {
+        let confdir = self.root.path().join("mitm");
+        std::fs::create_dir(&confdir).unwrap();
+        let args = [
+            format!("--set=confdir={}", confdir.display()),
+            format!("--mode=reverse:https://{ZEN}:443@8444"),
+            format!("--listen-host={ZEN}"),
+            "--set=ssl_insecure=true".to_string(),
+            "-q".to_string(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.spawn_in_zen(mitmdump, &args, &[], false);
+        self.wait_for_zen_port(8444);
+        self.redirect_443_to(8444);
+    }
+
+    /// Sends every TCP/443 connection arriving at the Zen side to `port` instead.
+    fn redirect_443_to(&self, port: u16) {
+        let status = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.zen,
+                "iptables",
+                "-t",
+                "nat",
+                "-A",
+                "PREROUTING",
+            ])
+            .args([
+                "-p",
+                "tcp",
+                "--dport",
+                "443",
+                "-j",
+                "REDIRECT",
+                "--to-ports",
+                &port.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait_for_log(&self, rel: &str, needle: &str) {
+        for _ in 0..500 {
+            if self.read_root(rel).contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("{rel} never said {needle:?}:\n{}", self.read_root(rel));
+    }
+
+    fn wait_for_zen_port(&self, port: u16) {
+        for _ in 0..500 {
+            let up = Command::new("ip")
+                .args(["netns", "exec", &self.zen, "bash", "-c"])
+                .arg(format!("exec 3<>/dev/tcp/{ZEN}/{port}"))
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("nothing listens on {ZEN}:{port} in the zen namespace");
+    }
+
+    /// The command a person runs to check the lab's vm by hand (examples/lab.rs).
+    #[allow(dead_code)] // used by examples/lab.rs, not by the tests
+    pub fn command_line(&self, profile: &str) -> String {
+        format!(
+            "ip netns exec {} {BIN} check --profile {profile} --root {}",
+            self.vm,
+            self.root.path().display()
+        )
+    }
+
+    /// Reads `rel` under the lab's directory (for diagnostics).
+    pub fn read_root(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root.path().join(rel)).unwrap_or_default()
+    }
+
+    /// Writes `rel` under the vm's root (what `--root` shows the tool), e.g. SELinux files.
+    pub fn write_root(&self, rel: &str, contents: &str) {
+        let path = self.root.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
     /// Routes everything from the vm through the zen side, which forwards nothing: any
     /// address outside the lab's /30 is then silently blackholed, never sent anywhere.
     pub fn default_route_via_zen(&self) {
@@ -187,9 +419,15 @@ impl Lab {
     /// Runs `check --format json` with `profile` inside the vm, the vm's resolv.conf under
     /// `--root`.
     pub fn check(&self, profile: &str) -> Run {
+        self.check_with(profile, &[])
+    }
+
+    /// `check` with more arguments.
+    pub fn check_with(&self, profile: &str, extra: &[&str]) -> Run {
         let root = self.root.path().display().to_string();
         let mut args = vec!["netns", "exec", &self.vm, BIN, "check"];
         args.extend(["--profile", profile, "--root", &root, "--format", "json"]);
+        args.extend_from_slice(extra);
         run_command(Command::new("ip").args(&args))
     }
 }
@@ -197,6 +435,10 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         for child in &mut self.children {
+            // The whole group: squid's certificate helpers outlive a killed squid otherwise.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .output();
             let _ = child.kill();
             let _ = child.wait();
         }
