@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use crate::cli::{CheckArgs, Cli, Command, ExplainArgs, OutputArgs};
+use crate::cli::{CheckArgs, Cli, Command, ExplainArgs, GateArgs, OutputArgs};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::plan::{self, Overrides};
@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Explain(args) => explain(args),
+        Command::Gate(args) => gate(args),
         Command::Profiles => {
             let mut out = std::io::stdout().lock();
             for name in profile::builtin_profiles() {
@@ -32,7 +33,13 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
     }
 }
 
-fn check(args: CheckArgs) -> Result<Exit, Error> {
+/// What a run needs once the arguments are read: the plan and the `--trust` anchors.
+struct Prepared {
+    plan: plan::Plan,
+    anchors: Vec<probe::tls::Anchor>,
+}
+
+fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     let profile = profile::load(&args.profile)?;
     let zen = match &args.cidrs {
         Some(path) => Some(profile::load_feed(path, CONNECTOR_SOURCE)?),
@@ -52,7 +59,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         proxies: probe::proxy::configuration(&args.root, &probe::proxy::Environment::current()),
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
         dns_server: args.dns_server,
-        targets: args.target,
+        targets: args.target.clone(),
         probe_timeout_ms: args
             .timeout
             .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
@@ -60,20 +67,11 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         ignore: args.output.ignore.clone(),
     };
     let plan = plan::plan(&profile, &overrides, &args.root);
+    Ok(Prepared { plan, anchors })
+}
 
-    if args.dry_run {
-        let (resolver, _) = probe::dns::configuration(&plan.resolver);
-        let mut out = std::io::stdout().lock();
-        match args.output.format {
-            Format::Human => {
-                render::human::dry_run(&mut out, &plan, &resolver, painter(&args.output))
-            }
-            Format::Json => render::json::dry_run(&mut out, &plan, &resolver),
-        }
-        .map_err(stdout_error)?;
-        return Ok(Exit::Ready);
-    }
-
+/// Runs every probe once and judges the result.
+fn probe_once(prepared: &Prepared) -> Result<Report, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -81,14 +79,77 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         .map_err(Error::Runtime)?;
     let started_at = Utc::now();
     let clock = Instant::now();
-    let evidence = runtime.block_on(probe::run(&plan, &anchors));
+    let evidence = runtime.block_on(probe::run(&prepared.plan, &prepared.anchors));
     let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Do not wait for resolver background tasks: everything we need is in the evidence.
     runtime.shutdown_background();
-    emit(
-        &Report::new(evidence, started_at, duration_ms),
-        &args.output,
-    )
+    Ok(Report::new(evidence, started_at, duration_ms))
+}
+
+fn check(args: CheckArgs) -> Result<Exit, Error> {
+    let prepared = prepare(&args)?;
+    if args.dry_run {
+        let plan = &prepared.plan;
+        let (resolver, _) = probe::dns::configuration(&plan.resolver);
+        let mut out = std::io::stdout().lock();
+        match args.output.format {
+            Format::Human => {
+                render::human::dry_run(&mut out, plan, &resolver, painter(&args.output))
+            }
+            Format::Json => render::json::dry_run(&mut out, plan, &resolver),
+        }
+        .map_err(stdout_error)?;
+        return Ok(Exit::Ready);
+    }
+    emit(&probe_once(&prepared)?, &args.output)
+}
+
+/// `gate`: the checks again and again until the VM is ready or the wait is over. One plain
+/// line per attempt, never colour, the JSON report written to `--report` every time.
+fn gate(args: GateArgs) -> Result<Exit, Error> {
+    let prepared = prepare(&args.check)?;
+    let started = Instant::now();
+    let strict = args.check.output.strict;
+    let mut out = std::io::stdout().lock();
+    for attempt in 1.. {
+        let report = probe_once(&prepared)?;
+        write_report(&args.report, &report)?;
+        let exit = Exit::from_verdict(report.verdict, strict);
+        let top = report
+            .causes
+            .iter()
+            .find(|c| c.severity != crate::diagnose::Severity::Info)
+            .map_or("none", |c| c.id.as_str());
+        let verdict = render::human::verdict_word(report.verdict);
+        let elapsed = started.elapsed();
+        let next = args.interval.min(args.wait.saturating_sub(elapsed));
+        let done = exit == Exit::Ready || elapsed + args.interval > args.wait;
+        let tail = if done {
+            format!("report {} · exit {}", args.report.display(), exit.code())
+        } else {
+            format!("next in {}", humantime::format_duration(round(next)))
+        };
+        writeln!(
+            out,
+            "zpa-preflight gate: attempt {attempt} · {verdict} · {top} · {} · {tail}",
+            crate::evidence::secs(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        )
+        .map_err(stdout_error)?;
+        if done {
+            return Ok(exit);
+        }
+        std::thread::sleep(next);
+    }
+    unreachable!("the loop returns")
+}
+
+/// Whole seconds (or milliseconds below one), for messages.
+fn round(d: std::time::Duration) -> std::time::Duration {
+    if d.as_secs() > 0 {
+        std::time::Duration::from_secs(d.as_secs())
+    } else {
+        std::time::Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(0))
+    }
 }
 
 fn explain(args: ExplainArgs) -> Result<Exit, Error> {
@@ -115,6 +176,9 @@ fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_error)?;
+    }
     let mut file = std::fs::File::create(path).map_err(write_error)?;
     render::json::report(&mut file, report).map_err(write_error)
 }

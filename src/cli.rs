@@ -29,8 +29,32 @@ pub enum Command {
     /// Re-run the diagnosis on a saved JSON report, offline.
     #[command(after_help = EXIT_CODES_HELP)]
     Explain(ExplainArgs),
+    /// For cloud-init and image pipelines: check until ready or until --wait runs out.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Gate(GateArgs),
     /// List the built-in profiles.
     Profiles,
+}
+
+/// `gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The checks to run, as for `check`.
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// Give up after this long (networks and NAT routes often come up after cloud-init starts).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_span)]
+    pub wait: Duration,
+    /// Pause between attempts.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_span)]
+    pub interval: Duration,
+    /// Where the JSON report of the last attempt is written.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/var/log/zpa-preflight/report.json"
+    )]
+    pub report: PathBuf,
 }
 
 /// `check`.
@@ -124,6 +148,11 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err(format!("'{text}' must be between 1ms and 5m"));
     }
     Ok(duration)
+}
+
+/// A humantime span (`5m`, `15s`, `500ms`).
+fn parse_span(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("'{text}': {e}"))
 }
 
 /// Cause ids are dotted snake_case: `egress.tcp_9000_blocked`.

@@ -100,11 +100,7 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) 
     writeln!(
         out,
         "SUMMARY: {} · {} · {} passed, {}, {} failed, {} skipped · exit {}",
-        match report.verdict {
-            Verdict::Ready => "ready",
-            Verdict::Blocked => "blocked",
-            Verdict::Warnings => "warnings",
-        },
+        verdict_word(report.verdict),
         report
             .causes
             .iter()
@@ -116,6 +112,15 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) 
         tally(CheckStatus::Skipped),
         exit.code()
     )
+}
+
+/// The verdict as the `SUMMARY:` line spells it.
+pub fn verdict_word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Ready => "ready",
+        Verdict::Blocked => "blocked",
+        Verdict::Warnings => "warnings",
+    }
 }
 
 /// Writes what a run would contact, for `--dry-run`.

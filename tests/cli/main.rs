@@ -6,6 +6,7 @@ mod check;
 mod clock;
 mod contract;
 mod explain;
+mod gate;
 mod host;
 mod input;
 mod lab;

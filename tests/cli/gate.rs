@@ -1,0 +1,104 @@
+//! `gate`: retry until ready or until the wait runs out, against loopback servers.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::time::Duration;
+
+use crate::support::tls_server::TlsBroker;
+use crate::support::*;
+
+fn lab() -> Option<(Dnsmasq, TlsBroker, Ipv4Addr)> {
+    if !require(have_dnsmasq(), "dnsmasq is not installed")
+        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
+    {
+        return None;
+    }
+    let addr = fresh_loopback();
+    // 443 answers from the start; 9000 is the part that "comes up later".
+    let broker = TlsBroker::genuine_without_9000(addr);
+    let dns = Dnsmasq::start(
+        Ipv4Addr::LOCALHOST,
+        0,
+        &[
+            Answer::A("broker.zpa.test", addr),
+            Answer::A("api.zpa.test", addr),
+        ],
+    );
+    Some((dns, broker, addr))
+}
+
+fn gate(dns: &Dnsmasq, wait: &str, report: &std::path::Path) -> Run {
+    let (profile, server, report) = (
+        lab_profile(),
+        dns.addr.to_string(),
+        report.display().to_string(),
+    );
+    run(&[
+        "gate",
+        "--profile",
+        &profile,
+        "--dns-server",
+        &server,
+        "--wait",
+        wait,
+        "--interval",
+        "300ms",
+        "--report",
+        &report,
+    ])
+}
+
+#[test]
+fn a_network_that_comes_up_passes_before_the_deadline() {
+    let Some((dns, _broker, addr)) = lab() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("gate/report.json");
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        let _listener = TcpListener::bind((addr, 9000)).unwrap();
+        let _ = stopped.recv_timeout(Duration::from_secs(30));
+    });
+    let run = gate(&dns, "20s", &report);
+    let _ = stop.send(());
+    late.join().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines.len() >= 2, "{}", run.stdout);
+    assert!(
+        lines[0].contains("· blocked · egress.tcp_9000_blocked ·"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines.last().unwrap().contains("· ready · none ·"),
+        "{}",
+        run.stdout
+    );
+    assert!(lines.last().unwrap().ends_with("exit 0"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\u{1b}'));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(saved["verdict"], "ready");
+}
+
+#[test]
+fn a_network_that_never_comes_up_blocks_at_the_deadline() {
+    let Some((dns, _broker, _)) = lab() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let run = gate(&dns, "2s", &report);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(run.stdout.lines().count() >= 2, "{}", run.stdout);
+    assert!(
+        run.stdout.lines().last().unwrap().ends_with("exit 3"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.took < Duration::from_secs(5), "took {:?}", run.took);
+    let saved = std::fs::read_to_string(&report).unwrap();
+    assert!(saved.contains("egress.tcp_9000_blocked"));
+}
