@@ -96,7 +96,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
             Format::Human => {
                 render::human::dry_run(&mut out, plan, &resolver, painter(&args.output))
             }
-            Format::Json => render::json::dry_run(&mut out, plan, &resolver),
+            Format::Json | Format::Markdown => render::json::dry_run(&mut out, plan, &resolver),
         }
         .map_err(stdout_error)?;
         return Ok(Exit::Ready);
@@ -153,8 +153,51 @@ fn round(d: std::time::Duration) -> std::time::Duration {
 }
 
 fn explain(args: ExplainArgs) -> Result<Exit, Error> {
-    let report = report::load(&args.report)?.rejudge(&args.output.ignore);
-    emit(&report, &args.output)
+    if let [single] = args.reports.as_slice()
+        && !single.is_dir()
+    {
+        let report = report::load(single)?.rejudge(&args.output.ignore);
+        return emit(&report, &args.output);
+    }
+    // A fleet: every report given, folders expanded to their *.json files.
+    let mut paths = Vec::new();
+    for path in &args.reports {
+        if path.is_dir() {
+            let mut found: Vec<_> = std::fs::read_dir(path)
+                .map_err(|source| crate::error::InputError::Read {
+                    file: path.display().to_string(),
+                    source,
+                })?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            paths.extend(found);
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    let mut reports = Vec::new();
+    for path in &paths {
+        let name = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        reports.push((name, report::load(path)?.rejudge(&args.output.ignore)));
+    }
+    let fleet = crate::fleet::summarize(&reports);
+    let mut out = std::io::stdout().lock();
+    match args.output.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &fleet).map_err(|e| stdout_error(e.into()))?;
+            writeln!(out).map_err(stdout_error)?;
+        }
+        Format::Human | Format::Markdown => {
+            render::fleet::human(&mut out, &fleet).map_err(stdout_error)?;
+        }
+    }
+    Ok(Exit::from_verdict(fleet.verdict(), args.output.strict))
 }
 
 fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
@@ -166,6 +209,7 @@ fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
     match output.format {
         Format::Human => render::human::report(&mut out, report, exit, painter(output)),
         Format::Json => render::json::report(&mut out, report),
+        Format::Markdown => render::markdown::report(&mut out, report, exit),
     }
     .map_err(stdout_error)?;
     Ok(exit)

@@ -101,9 +101,10 @@ pub struct CheckArgs {
 /// `explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A report written by `check --format json` or `--output`.
-    #[arg(value_name = "REPORT.json")]
-    pub report: PathBuf,
+    /// A report written by `check --format json`, `--output` or `gate`; several reports, or
+    /// a folder of them, give a fleet summary.
+    #[arg(value_name = "REPORT.json|DIR", required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -23,6 +23,7 @@ pub mod diagnose;
 pub mod error;
 pub mod evidence;
 pub mod exit;
+pub mod fleet;
 pub mod plan;
 pub mod probe;
 pub mod profile;

@@ -1,8 +1,10 @@
 //! Rendering: the report as text for people, or as JSON for machines. Writes to any `Write`,
 //! and colour is a parameter decided once at the edge, so output is testable byte for byte.
 
+pub mod fleet;
 pub mod human;
 pub mod json;
+pub mod markdown;
 
 use owo_colors::OwoColorize;
 
@@ -38,6 +40,8 @@ pub enum Format {
     Human,
     /// The report document (see the README's JSON contract).
     Json,
+    /// A report to paste into a support ticket.
+    Markdown,
 }
 
 /// Applies colours only when enabled.

@@ -104,3 +104,68 @@ fn malformed_reports_are_input_errors() {
     let missing = run(&["explain", "/nonexistent/report.json"]);
     assert_eq!(missing.code, 2);
 }
+
+#[test]
+fn markdown_is_a_ticket_ready_report() {
+    let run = run(&["explain", &fixture(), "--format", "markdown"]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stdout.starts_with("# zpa-preflight: BLOCKED\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("| TCP 9000 | ✗ fail |"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("### 1. `egress.tcp_9000_blocked` (blocking"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("**Fix:** Allow egress TCP/9000"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("SUMMARY: blocked · egress.tcp_9000_blocked")
+    );
+}
+
+#[test]
+fn many_reports_give_a_fleet_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = std::fs::read_to_string(fixture()).unwrap();
+    std::fs::write(dir.path().join("ac-1.json"), &blocked).unwrap();
+    std::fs::write(dir.path().join("ac-2.json"), &blocked).unwrap();
+    let offline = check_root("no-nameserver", &["--format", "json"]);
+    std::fs::write(dir.path().join("ac-3.json"), &offline.stdout).unwrap();
+    let folder = dir.path().display().to_string();
+    let run = run(&["explain", &folder]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("3 connector(s): 3 blocked"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("egress.tcp_9000_blocked"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("2 host(s): ac-1, ac-2"),
+        "{}",
+        run.stdout
+    );
+    let json = crate::support::run(&["explain", &folder, "--format", "json"]);
+    assert_eq!(json.json()["blocked"], 3);
+    assert_eq!(
+        json.json()["causes"][0]["hosts"].as_array().unwrap().len(),
+        2
+    );
+}

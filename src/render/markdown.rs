@@ -1,0 +1,94 @@
+//! The markdown report: what a customer pastes into a support ticket. Verdict first, the
+//! check table, the ranked causes with their evidence and fix, and the `SUMMARY:` line.
+
+use std::io::{self, Write};
+
+use super::human::verdict_word;
+use crate::diagnose::{CheckStatus, Severity};
+use crate::evidence::secs;
+use crate::exit::Exit;
+use crate::report::Report;
+
+/// Writes the report as GitHub-flavoured markdown.
+pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()> {
+    writeln!(
+        out,
+        "# zpa-preflight: {}\n",
+        verdict_word(report.verdict).to_uppercase()
+    )?;
+    writeln!(
+        out,
+        "`{} {}` · profile `{}` · {} · {}\n",
+        report.tool.name,
+        report.tool.version,
+        report.profile,
+        report.started_at.format("%Y-%m-%d %H:%M:%SZ"),
+        secs(report.duration_ms)
+    )?;
+    writeln!(out, "| Check | Status | Summary |\n|---|---|---|")?;
+    for check in &report.checks {
+        let status = match check.status {
+            CheckStatus::Pass => "✓ pass",
+            CheckStatus::Warn => "! warn",
+            CheckStatus::Fail => "✗ fail",
+            CheckStatus::Skipped => "– skipped",
+        };
+        let summary = match (&check.reason, check.summary.is_empty()) {
+            (Some(reason), true) => format!("skipped: {reason}"),
+            (Some(reason), false) => format!("skipped: {reason} · {}", check.summary),
+            (None, _) => check.summary.clone(),
+        };
+        writeln!(out, "| {} | {status} | {} |", check.label, cell(&summary))?;
+    }
+    if !report.causes.is_empty() {
+        writeln!(out, "\n## Ranked causes")?;
+    }
+    for cause in &report.causes {
+        let severity = match cause.severity {
+            Severity::Blocking => "blocking",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        writeln!(
+            out,
+            "\n### {}. `{}` ({severity}, confidence {:.2}{})\n",
+            cause.rank,
+            cause.id,
+            cause.confidence,
+            if cause.ignored {
+                ", downgraded by --ignore"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(out, "**{}**\n\n{}\n", cause.title, cause.detail)?;
+        if !cause.evidence.is_empty() {
+            writeln!(out, "| Evidence |\n|---|")?;
+            for line in &cause.evidence {
+                writeln!(out, "| `{}` |", cell(line).replace('`', "'"))?;
+            }
+        }
+        writeln!(out, "\n**Fix:** {}", cause.remedy)?;
+    }
+    let tally = |status| report.checks.iter().filter(|c| c.status == status).count();
+    writeln!(
+        out,
+        "\n```\nSUMMARY: {} · {} · {} passed, {} warnings, {} failed, {} skipped · exit {}\n```",
+        verdict_word(report.verdict),
+        report
+            .causes
+            .iter()
+            .find(|c| c.severity != Severity::Info)
+            .map_or("none", |c| c.id.as_str()),
+        tally(CheckStatus::Pass),
+        tally(CheckStatus::Warn),
+        tally(CheckStatus::Fail),
+        tally(CheckStatus::Skipped),
+        exit.code()
+    )
+}
+
+/// A table cell: pipes escaped, one line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
