@@ -108,6 +108,13 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
 /// line per attempt, never colour, the JSON report written to `--report` every time.
 fn gate(args: GateArgs) -> Result<Exit, Error> {
     let prepared = prepare(&args.check)?;
+    // The default report directory (/var/log/zpa-preflight) does not exist on a fresh VM.
+    if let Some(dir) = args.report.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
     let started = Instant::now();
     let strict = args.check.output.strict;
     let mut out = std::io::stdout().lock();
@@ -220,9 +227,6 @@ fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_error)?;
-    }
     let mut file = std::fs::File::create(path).map_err(write_error)?;
     render::json::report(&mut file, report).map_err(write_error)
 }

@@ -85,10 +85,10 @@ fn usage_errors_exit_2() {
 fn an_unwritable_output_is_a_tool_failure() {
     let run = check_root(
         "no-nameserver",
-        &["--output", "/nonexistent-dir/report.json"],
+        &["--output", "/dev/null/report.json"],
     );
     assert_eq!(run.code, 1);
-    assert!(stderr_line(&run).contains("cannot write /nonexistent-dir/report.json"));
+    assert!(stderr_line(&run).contains("cannot write /dev/null/report.json"));
 }
 
 #[test]
