@@ -83,10 +83,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn an_unwritable_output_is_a_tool_failure() {
-    let run = check_root(
-        "no-nameserver",
-        &["--output", "/dev/null/report.json"],
-    );
+    let run = check_root("no-nameserver", &["--output", "/dev/null/report.json"]);
     assert_eq!(run.code, 1);
     assert!(stderr_line(&run).contains("cannot write /dev/null/report.json"));
 }

@@ -5,6 +5,7 @@ mod chains;
 mod check;
 mod clock;
 mod contract;
+mod examples;
 mod explain;
 mod gate;
 mod host;
