@@ -61,6 +61,7 @@ fn example_command_lines_parse() {
             .replace("\\\n", " ");
         let lines: Vec<&str> = text
             .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
             .filter_map(|l| {
                 l.split_once("/usr/local/bin/zpa-preflight ")
                     .map(|(_, args)| args)
