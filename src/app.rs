@@ -96,7 +96,9 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
             Format::Human => {
                 render::human::dry_run(&mut out, plan, &resolver, painter(&args.output))
             }
-            Format::Json | Format::Markdown => render::json::dry_run(&mut out, plan, &resolver),
+            Format::Json | Format::Markdown | Format::Prometheus => {
+                render::json::dry_run(&mut out, plan, &resolver)
+            }
         }
         .map_err(stdout_error)?;
         return Ok(Exit::Ready);
@@ -200,7 +202,7 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
             serde_json::to_writer_pretty(&mut out, &fleet).map_err(|e| stdout_error(e.into()))?;
             writeln!(out).map_err(stdout_error)?;
         }
-        Format::Human | Format::Markdown => {
+        Format::Human | Format::Markdown | Format::Prometheus => {
             render::fleet::human(&mut out, &fleet).map_err(stdout_error)?;
         }
     }
@@ -217,6 +219,7 @@ fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
         Format::Human => render::human::report(&mut out, report, exit, painter(output)),
         Format::Json => render::json::report(&mut out, report),
         Format::Markdown => render::markdown::report(&mut out, report, exit),
+        Format::Prometheus => render::prometheus::report(&mut out, report),
     }
     .map_err(stdout_error)?;
     Ok(exit)

@@ -5,6 +5,7 @@ pub mod fleet;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod prometheus;
 
 use owo_colors::OwoColorize;
 
@@ -42,6 +43,8 @@ pub enum Format {
     Json,
     /// A report to paste into a support ticket.
     Markdown,
+    /// node_exporter textfile metrics.
+    Prometheus,
 }
 
 /// Applies colours only when enabled.

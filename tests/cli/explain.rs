@@ -169,3 +169,23 @@ fn many_reports_give_a_fleet_summary() {
         2
     );
 }
+
+#[test]
+fn prometheus_textfile_metrics() {
+    let run = run(&["explain", &fixture(), "--format", "prometheus"]);
+    assert_eq!(run.code, 3);
+    for line in [
+        "# TYPE zpa_preflight_verdict gauge",
+        "zpa_preflight_verdict{profile=\"loopback-lab\"} 2",
+        "zpa_preflight_check_status{profile=\"loopback-lab\",check=\"tcp.9000\"} 2",
+        "zpa_preflight_port_reachable_ratio{profile=\"loopback-lab\",port=\"443\"} 1",
+        "zpa_preflight_port_reachable_ratio{profile=\"loopback-lab\",port=\"9000\"} 0",
+        "zpa_preflight_cause{profile=\"loopback-lab\",id=\"egress.tcp_9000_blocked\",severity=\"blocking\"} 1",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l == line),
+            "missing {line}:\n{}",
+            run.stdout
+        );
+    }
+}
