@@ -22,6 +22,16 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Check(args) => check(args),
         Command::Explain(args) => explain(args),
         Command::Gate(args) => gate(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "zpa-preflight", &mut std::io::stdout());
+            Ok(Exit::Ready)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            page.render(&mut std::io::stdout()).map_err(stdout_error)?;
+            Ok(Exit::Ready)
+        }
         Command::Profiles => {
             let mut out = std::io::stdout().lock();
             for name in profile::builtin_profiles() {

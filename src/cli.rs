@@ -13,7 +13,11 @@ use crate::render::{ColorChoice, Format};
 
 /// Tells whether this VM's egress lets a Zscaler ZPA connector enroll, and if not, why.
 #[derive(Debug, Parser)]
-#[command(name = "zpa-preflight", version, after_help = EXIT_CODES_HELP)]
+#[command(
+    name = "zpa-preflight",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("ZPA_PREFLIGHT_COMMIT"), ")"),
+    after_help = EXIT_CODES_HELP
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -34,6 +38,13 @@ pub enum Command {
     Gate(GateArgs),
     /// List the built-in profiles.
     Profiles,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these definitions.
+    Man,
 }
 
 /// `gate`.

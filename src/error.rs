@@ -71,6 +71,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is a write to a pipe whose reader has gone.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     /// The exit code: bad input is a usage error (2), anything else a tool failure (1).
     pub fn exit(&self) -> Exit {
         match self {

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| app::run(cli)) {
         Ok(Ok(exit)) => ExitCode::from(exit.code()),
         Ok(Err(error)) => {
-            eprintln!("zpa-preflight: error: {error}");
+            // A reader that went away (`| head`) is not worth a message.
+            if !error.is_broken_pipe() {
+                eprintln!("zpa-preflight: error: {error}");
+            }
             ExitCode::from(error.exit().code())
         }
         Err(_) => ExitCode::from(Exit::ToolFailed.code()),

@@ -102,3 +102,29 @@ fn help_documents_the_exit_codes() {
         assert!(run.stdout.contains(line), "{line}");
     }
 }
+
+#[test]
+fn version_completions_and_man_page() {
+    let version = run(&["--version"]);
+    assert_eq!(version.code, 0);
+    assert!(
+        version.stdout.starts_with("zpa-preflight 0.1.0 (commit "),
+        "{}",
+        version.stdout
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let script = run(&["completions", shell]);
+        assert_eq!(script.code, 0, "{shell}");
+        assert!(
+            script.stdout.contains("explain") && script.stdout.contains("dns-server"),
+            "{shell}"
+        );
+    }
+    let man = run(&["man"]);
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.contains(".TH zpa-preflight 1"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+}
