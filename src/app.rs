@@ -22,6 +22,27 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Check(args) => check(args),
         Command::Explain(args) => explain(args),
         Command::Gate(args) => gate(args),
+        Command::Bundle(args) => {
+            let prepared = prepare(&args.check)?;
+            let report = probe_once(&prepared)?;
+            let written =
+                crate::bundle::write(&args.out, &report, &args.check.root, args.log_lines)
+                    .map_err(|source| Error::Write {
+                        path: args.out.display().to_string(),
+                        source,
+                    })?;
+            let exit = Exit::from_verdict(report.verdict, args.check.output.strict);
+            writeln!(
+                std::io::stdout(),
+                "wrote {} ({} files, no provision key) · {} · exit {}",
+                args.out.display(),
+                written.len(),
+                render::human::verdict_word(report.verdict),
+                exit.code()
+            )
+            .map_err(stdout_error)?;
+            Ok(exit)
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "zpa-preflight", &mut std::io::stdout());
@@ -175,7 +196,7 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
     if let [single] = args.reports.as_slice()
         && !single.is_dir()
     {
-        let report = report::load(single)?.rejudge(&args.output.ignore);
+        let report = load_any(single)?.rejudge(&args.output.ignore);
         return emit(&report, &args.output);
     }
     // A fleet: every report given, folders expanded to their *.json files.
@@ -189,7 +210,7 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
                 })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "gz"))
                 .collect();
             found.sort();
             paths.extend(found);
@@ -203,7 +224,7 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
             || path.display().to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
-        reports.push((name, report::load(path)?.rejudge(&args.output.ignore)));
+        reports.push((name, load_any(path)?.rejudge(&args.output.ignore)));
     }
     let fleet = crate::fleet::summarize(&reports);
     let mut out = std::io::stdout().lock();
@@ -217,6 +238,15 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
         }
     }
     Ok(Exit::from_verdict(fleet.verdict(), args.output.strict))
+}
+
+/// A saved report, or the report inside a support bundle.
+fn load_any(path: &Path) -> Result<Report, Error> {
+    Ok(if crate::bundle::is_bundle(path) {
+        crate::bundle::load_report(path)?
+    } else {
+        report::load(path)?
+    })
 }
 
 fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {

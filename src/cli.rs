@@ -36,6 +36,9 @@ pub enum Command {
     /// For cloud-init and image pipelines: check until ready or until --wait runs out.
     #[command(after_help = EXIT_CODES_HELP)]
     Gate(GateArgs),
+    /// Run the checks and pack the report, the relevant configuration and the connector's
+    /// recent log lines for a support ticket (the provision key is never included).
+    Bundle(BundleArgs),
     /// List the built-in profiles.
     Profiles,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -45,6 +48,25 @@ pub enum Command {
     },
     /// Print the man page (roff), generated from these definitions.
     Man,
+}
+
+/// `bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The checks to run, as for `check`.
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// The archive to write.
+    #[arg(
+        short = 'o',
+        long = "bundle-output",
+        value_name = "FILE.tar.gz",
+        default_value = "zpa-preflight-bundle.tar.gz"
+    )]
+    pub out: PathBuf,
+    /// Lines kept from the end of each connector log.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub log_lines: usize,
 }
 
 /// `gate`.

@@ -18,6 +18,7 @@
 
 pub mod address;
 pub mod app;
+pub mod bundle;
 pub mod cli;
 pub mod diagnose;
 pub mod error;

@@ -56,7 +56,7 @@ pub async fn inspect(
         connector,
         logs: logs
             .iter()
-            .map(|path| scan_log(Path::new(path), patterns))
+            .map(|path| scan_log(Path::new(path), patterns, &key_secrets(root)))
             .collect(),
     }
 }
@@ -381,8 +381,33 @@ async fn connector(root: &Path, live: bool) -> Connector {
     }
 }
 
-/// The known lines of one log file.
-pub fn scan_log(path: &Path, patterns: &[LogPattern]) -> LogFile {
+/// The provision key's contents and its long `|` fields: wherever they appear (a log echoes
+/// part of the key in its 401 line), they are replaced before anything is kept.
+pub fn key_secrets(root: &Path) -> Vec<String> {
+    let Ok(key) = std::fs::read_to_string(root.join(KEY)) else {
+        return Vec::new();
+    };
+    let key = key.trim().to_string();
+    let mut secrets: Vec<String> = key
+        .split('|')
+        .filter(|part| part.len() >= 16)
+        .map(str::to_string)
+        .collect();
+    if !key.is_empty() {
+        secrets.insert(0, key);
+    }
+    secrets
+}
+
+/// `text` with every secret replaced by `with`.
+pub fn scrub(text: &str, secrets: &[String], with: &str) -> String {
+    secrets.iter().fold(text.to_string(), |text, secret| {
+        text.replace(secret.as_str(), with)
+    })
+}
+
+/// The known lines of one log file, with the key's contents scrubbed from the excerpts.
+pub fn scan_log(path: &Path, patterns: &[LogPattern], secrets: &[String]) -> LogFile {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
@@ -405,7 +430,7 @@ pub fn scan_log(path: &Path, patterns: &[LogPattern]) -> LogFile {
             Some(LogFinding {
                 pattern: pattern.id.clone(),
                 line: i + 1,
-                excerpt: shorten(line),
+                excerpt: shorten(&scrub(line, secrets, "[provision key removed]")),
             })
         })
         .collect();
@@ -455,6 +480,16 @@ mod tests {
                 String::from_utf8_lossy(key)
             );
         }
+    }
+
+    #[test]
+    fn secrets_are_scrubbed() {
+        let secrets = vec![
+            "3|api|TOKENTOKENTOKENTOKEN".to_string(),
+            "TOKENTOKENTOKENTOKEN".to_string(),
+        ];
+        let text = "nonce(<TOKENTOKENTOKENTOKEN>) key 3|api|TOKENTOKENTOKENTOKEN";
+        assert!(!scrub(text, &secrets, "X").contains("TOKEN"));
     }
 
     #[test]

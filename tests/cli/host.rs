@@ -272,4 +272,22 @@ fn the_provision_key_never_leaves_the_vm() {
     );
     let explained = run(&["explain", &saved_arg, "--format", "json"]);
     assert!(!explained.stdout.contains(SECRET));
+
+    // A connector log that echoes the key (its 401 line does, in part) keeps it out too.
+    let log = dir.path().join("connector.log");
+    let key = std::fs::read_to_string(root.path().join("opt/zscaler/var/provision_key")).unwrap();
+    std::fs::write(
+        &log,
+        format!(
+            "zpa-connector[1]: error:Login request failed - http status(401) nonce(<{}>)\n",
+            key.trim()
+        ),
+    )
+    .unwrap();
+    let with_log = check_host(root.path(), &["--log", &log.display().to_string()]);
+    assert!(
+        with_log.stdout.contains("[provision key removed]"),
+        "{}",
+        with_log.stdout
+    );
 }

@@ -1,0 +1,171 @@
+//! The support bundle: the JSON report plus the configuration a support engineer asks for
+//! first, in one `.tar.gz` that `explain` reads back.
+//!
+//! Nothing secret leaves the VM: the provision key file is never collected, every occurrence of
+//! its contents (and of its token) in the collected text is replaced, and credentials in proxy
+//! settings are removed. What is collected is listed in the bundle's `MANIFEST`.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::error::InputError;
+use crate::report::{self, Report};
+
+/// Files copied from under `--root`, when they exist.
+const FILES: &[&str] = &[
+    "etc/os-release",
+    "etc/resolv.conf",
+    "etc/chrony.conf",
+    "etc/chrony/chrony.conf",
+    "etc/ntp.conf",
+    "etc/systemd/timesyncd.conf",
+    "etc/selinux/config",
+    "etc/environment",
+    "opt/zscaler/var/proxy",
+    "opt/zscaler/var/proxy-bypass",
+];
+/// Never collected, whatever else changes.
+const KEY: &str = "opt/zscaler/var/provision_key";
+/// What replaces a secret.
+const REMOVED: &str = "[removed by zpa-preflight]";
+
+/// Writes the bundle for `report` to `out`: the report, the files above, the last
+/// `log_lines` lines of each log the run read.
+pub fn write(
+    out: &Path,
+    report: &Report,
+    root: &Path,
+    log_lines: usize,
+) -> std::io::Result<Vec<String>> {
+    let secrets = crate::probe::host::key_secrets(root);
+    let scrub = |text: &str| crate::probe::host::scrub(text, &secrets, REMOVED);
+    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut json = Vec::new();
+    crate::render::json::report(&mut json, report)?;
+    entries.push(("report.json".into(), scrub(&String::from_utf8_lossy(&json))));
+    entries.push((
+        "version.txt".into(),
+        format!(
+            "zpa-preflight {} (commit {})\n",
+            env!("CARGO_PKG_VERSION"),
+            env!("ZPA_PREFLIGHT_COMMIT")
+        ),
+    ));
+    for rel in FILES {
+        if let Ok(text) = std::fs::read_to_string(root.join(rel)) {
+            entries.push((format!("root/{rel}"), scrub(&strip_credentials(&text))));
+        }
+    }
+    for (i, log) in report.evidence.plan.logs.iter().enumerate() {
+        if let Ok(bytes) = std::fs::read(log) {
+            let text = String::from_utf8_lossy(&bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(log_lines)..].join("\n");
+            let name = Path::new(log)
+                .file_name()
+                .map_or_else(|| format!("log-{i}"), |n| n.to_string_lossy().into_owned());
+            entries.push((format!("logs/{i}-{name}"), scrub(&tail) + "\n"));
+        }
+    }
+    let manifest: Vec<String> = entries.iter().map(|(name, _)| name.clone()).collect();
+    entries.push((
+        "MANIFEST".into(),
+        format!(
+            "{}\nnot collected: /{KEY} (the provision key, never); proxy credentials removed\n",
+            manifest.join("\n")
+        ),
+    ));
+
+    let file = std::fs::File::create(out)?;
+    let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::default(),
+    ));
+    for (name, text) in &entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(report.started_at.timestamp().max(0) as u64);
+        header.set_cksum();
+        archive.append_data(&mut header, name, text.as_bytes())?;
+    }
+    archive.into_inner()?.finish()?.flush()?;
+    Ok(manifest)
+}
+
+/// `user:password@` in any URL or `host:port` line goes.
+pub fn strip_credentials(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let Some(at) = line.rfind('@') else {
+                return line.to_string();
+            };
+            // The credentials start after a scheme's "//", after '=' or a quote, or at the start.
+            let before = &line[..at];
+            let start = before
+                .rfind("//")
+                .map(|i| i + 2)
+                .or_else(|| before.rfind(['=', '"', '\'', ' ']).map(|i| i + 1))
+                .unwrap_or(0);
+            format!("{}{REMOVED}@{}", &line[..start], &line[at + 1..])
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
+}
+
+/// Whether `path` is a gzip file (a bundle) rather than a JSON report.
+pub fn is_bundle(path: &Path) -> bool {
+    let mut magic = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == [0x1f, 0x8b])
+}
+
+/// The report inside a bundle.
+pub fn load_report(path: &Path) -> Result<Report, InputError> {
+    let file_name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| InputError::Read {
+        file: file_name.clone(),
+        source,
+    })?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let invalid = |message: String| InputError::invalid(file_name.clone(), message);
+    let entries = archive
+        .entries()
+        .map_err(|e| invalid(format!("not a bundle: {e}")))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| invalid(format!("not a bundle: {e}")))?;
+        let is_report = entry.path().is_ok_and(|p| p == Path::new("report.json"));
+        if is_report {
+            let mut text = String::new();
+            entry
+                .take(64 * 1024 * 1024)
+                .read_to_string(&mut text)
+                .map_err(|e| invalid(format!("report.json: {e}")))?;
+            return report::parse(&text).map_err(|m| invalid(format!("report.json: {m}")));
+        }
+    }
+    Err(invalid("the bundle holds no report.json".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_stripped() {
+        let text = "https_proxy=\"http://alice:s3cret@proxy.corp:3128\"\nNO_PROXY=localhost\n";
+        let out = strip_credentials(text);
+        assert!(!out.contains("s3cret") && !out.contains("alice"), "{out}");
+        assert!(out.contains("proxy.corp:3128"), "{out}");
+        assert_eq!(
+            strip_credentials("bob:pw@10.0.0.5:8080"),
+            format!("{REMOVED}@10.0.0.5:8080")
+        );
+        assert_eq!(
+            strip_credentials("no credentials here\n"),
+            "no credentials here\n"
+        );
+    }
+}

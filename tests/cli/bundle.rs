@@ -1,0 +1,123 @@
+//! `bundle`: the support engineer's archive, grepped for planted secrets, and read back by
+//! `explain` to the same verdict.
+
+use std::io::Read;
+
+use crate::support::*;
+
+#[test]
+fn a_bundle_holds_no_secret_and_explains_the_same() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let copy = |from: &str, to: &str| {
+        std::fs::create_dir_all(r.join(to).parent().unwrap()).unwrap();
+        std::fs::copy(repo(from), r.join(to)).unwrap();
+    };
+    copy("fixtures/roots/vm-base/etc/os-release", "etc/os-release");
+    copy("fixtures/roots/vm-base/etc/passwd", "etc/passwd");
+    copy("fixtures/roots/vm-base/etc/resolv.conf", "etc/resolv.conf");
+    copy(
+        "fixtures/roots/vm-base/opt/zscaler/var/provision_key",
+        "opt/zscaler/var/provision_key",
+    );
+    std::fs::write(
+        r.join("etc/environment"),
+        "https_proxy=\"http://alice:s3cret-pw@proxy.corp:3128\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        r.join("opt/zscaler/var/proxy"),
+        "bob:hunter2@192.0.2.8:3128\n",
+    )
+    .unwrap();
+    let key = std::fs::read_to_string(r.join("opt/zscaler/var/provision_key")).unwrap();
+    let token = key.trim().rsplit('|').next().unwrap().to_string();
+    let log = r.join("connector.log");
+    std::fs::write(
+        &log,
+        format!("Nov 25 10:02:12 ac zpa-connector[1]: error:Login request failed - http status(401) nonce(<3|api.private.zscaler.com|{token}>)\n"),
+    )
+    .unwrap();
+
+    let out = root.path().join("bundle.tar.gz");
+    let (profile, root_arg, log_arg, out_arg) = (
+        repo("fixtures/profiles/host-only.toml")
+            .display()
+            .to_string(),
+        r.display().to_string(),
+        log.display().to_string(),
+        out.display().to_string(),
+    );
+    let run = run(&[
+        "bundle",
+        "--profile",
+        &profile,
+        "--root",
+        &root_arg,
+        "--log",
+        &log_arg,
+        "-o",
+        &out_arg,
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!("wrote {out_arg}")),
+        "{}",
+        run.stdout
+    );
+
+    let mut names = Vec::new();
+    let mut all = String::new();
+    let file = std::fs::File::open(&out).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        names.push(entry.path().unwrap().display().to_string());
+        entry.read_to_string(&mut all).unwrap();
+    }
+    for must in [
+        "report.json",
+        "version.txt",
+        "MANIFEST",
+        "root/etc/environment",
+        "root/opt/zscaler/var/proxy",
+        "logs/0-connector.log",
+    ] {
+        assert!(
+            names.iter().any(|n| n == must),
+            "{must} missing from {names:?}"
+        );
+    }
+    assert!(
+        !names.iter().any(|n| n.contains("provision_key")),
+        "{names:?}"
+    );
+    for secret in [
+        "PLANTED-SECRET",
+        token.as_str(),
+        "s3cret-pw",
+        "hunter2",
+        "alice",
+        "bob:",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked into the bundle");
+    }
+    assert!(all.contains("proxy.corp:3128") && all.contains("Login request failed"));
+
+    let explained = crate::support::run(&["explain", &out_arg]);
+    assert_eq!(
+        explained.code, 3,
+        "{}{}",
+        explained.stdout, explained.stderr
+    );
+    assert!(
+        explained.summary().starts_with("SUMMARY: blocked · "),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained.stdout.contains("key.rejected"),
+        "{}",
+        explained.stdout
+    );
+}
