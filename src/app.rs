@@ -24,7 +24,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Gate(args) => gate(args),
         Command::Bundle(args) => {
             let prepared = prepare(&args.check)?;
-            let report = probe_once(&prepared)?;
+            let report = probe_once(&prepared, false)?;
             let written =
                 crate::bundle::write(&args.out, &report, &args.check.root, args.log_lines)
                     .map_err(|source| Error::Write {
@@ -101,8 +101,8 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     Ok(Prepared { plan, anchors })
 }
 
-/// Runs every probe once and judges the result.
-fn probe_once(prepared: &Prepared) -> Result<Report, Error> {
+/// Runs every probe once and judges the result; with `live`, a progress display on stderr.
+fn probe_once(prepared: &Prepared, live: bool) -> Result<Report, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -110,7 +110,12 @@ fn probe_once(prepared: &Prepared) -> Result<Report, Error> {
         .map_err(Error::Runtime)?;
     let started_at = Utc::now();
     let clock = Instant::now();
-    let evidence = runtime.block_on(probe::run(&prepared.plan, &prepared.anchors));
+    let progress = std::sync::Arc::new(probe::Progress::default());
+    let display = live.then(|| render::progress::start(&prepared.plan, progress.clone()));
+    let evidence = runtime.block_on(probe::run(&prepared.plan, &prepared.anchors, &progress));
+    if let Some(display) = display {
+        display.finish();
+    }
     let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Do not wait for resolver background tasks: everything we need is in the evidence.
     runtime.shutdown_background();
@@ -134,7 +139,11 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         .map_err(stdout_error)?;
         return Ok(Exit::Ready);
     }
-    emit(&probe_once(&prepared)?, &args.output)
+    // On a terminal only: piped output and automation get nothing but the report.
+    let live = args.output.format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal();
+    emit(&probe_once(&prepared, live)?, &args.output)
 }
 
 /// `gate`: the checks again and again until the VM is ready or the wait is over. One plain
@@ -152,7 +161,7 @@ fn gate(args: GateArgs) -> Result<Exit, Error> {
     let strict = args.check.output.strict;
     let mut out = std::io::stdout().lock();
     for attempt in 1.. {
-        let report = probe_once(&prepared)?;
+        let report = probe_once(&prepared, false)?;
         write_report(&args.report, &report)?;
         let exit = Exit::from_verdict(report.verdict, strict);
         let top = report

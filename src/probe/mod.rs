@@ -16,6 +16,7 @@ pub mod tls;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -29,9 +30,22 @@ use crate::evidence::{
 };
 use crate::plan::{Origin, Plan, TrustClass};
 
+/// Counters a live progress display reads while the probes run (and nothing else does).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Names resolved.
+    pub names: AtomicUsize,
+    /// TCP connects finished.
+    pub connects: AtomicUsize,
+    /// TLS handshakes finished.
+    pub handshakes: AtomicUsize,
+    /// Time servers answered or given up on.
+    pub time_servers: AtomicUsize,
+}
+
 /// Runs every probe of `plan` and returns what was observed. `anchors` are the `--trust`
-/// files, already read.
-pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
+/// files, already read; `progress` counts what has finished, for a display.
+pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> Evidence {
     let probe_timeout = Duration::from_millis(plan.timeouts.probe_ms);
     let deadline = Instant::now() + Duration::from_millis(plan.timeouts.overall_ms);
     let permits = Arc::new(Semaphore::new(plan.limits.max_in_flight));
@@ -144,11 +158,13 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
             }
         }
         names[index] = Some(resolution);
+        progress.names.fetch_add(1, Ordering::Relaxed);
     }
 
     let mut attempts = Vec::new();
     while let Some(joined) = connects.join_next().await {
         attempts.push(unwrap_join(joined));
+        progress.connects.fetch_add(1, Ordering::Relaxed);
     }
     attempts.sort_by_key(|a| (a.port, a.addr));
     let mut tls = TlsEvidence {
@@ -160,6 +176,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
     };
     while let Some(joined) = handshakes.join_next().await {
         tls.handshakes.push(unwrap_join(joined));
+        progress.handshakes.fetch_add(1, Ordering::Relaxed);
     }
     tls.handshakes
         .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
@@ -184,6 +201,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor]) -> Evidence {
         clock.kernel = clock::kernel(root);
         while let Some(joined) = samples.join_next().await {
             clock.ntp.push(unwrap_join(joined));
+            progress.time_servers.fetch_add(1, Ordering::Relaxed);
         }
         while let Some(joined) = dates.join_next().await {
             clock.http_date.extend(unwrap_join(joined));

@@ -5,6 +5,7 @@ pub mod fleet;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod progress;
 pub mod prometheus;
 
 use owo_colors::OwoColorize;

@@ -128,3 +128,37 @@ fn version_completions_and_man_page() {
         &man.stdout[..200.min(man.stdout.len())]
     );
 }
+
+#[test]
+fn piped_output_has_no_progress_display() {
+    let run = check_root("no-nameserver", &[]);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn a_terminal_gets_a_live_progress_display_that_is_erased() {
+    if !require(have("script"), "script (util-linux) is not installed") {
+        return;
+    }
+    let (profile, root) = (lab_profile(), repo("fixtures/roots/no-nameserver"));
+    let command = format!(
+        "{BIN} check --profile {profile} --root {} --color never",
+        root.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("  DNS      0/2 names"), "{screen}");
+    assert!(
+        screen.contains("\u{1b}[1A\u{1b}[2K"),
+        "the progress lines are not erased: {screen}"
+    );
+    assert!(
+        screen.contains("SUMMARY: blocked · dns.no_resolver"),
+        "{screen}"
+    );
+}
