@@ -37,6 +37,11 @@ const SPECIAL: &[(&str, &str)] = &[
 
 /// The label of the special-purpose range `addr` falls in, if any.
 pub fn special_purpose(addr: IpAddr) -> Option<&'static str> {
+    special_range(addr).map(|(_, label)| label)
+}
+
+/// The special-purpose range `addr` falls in, with its label.
+pub fn special_range(addr: IpAddr) -> Option<(IpNet, &'static str)> {
     let addr = match addr {
         // An IPv4-mapped answer is judged as the IPv4 address it carries.
         IpAddr::V6(v6) => v6
@@ -47,7 +52,7 @@ pub fn special_purpose(addr: IpAddr) -> Option<&'static str> {
     };
     SPECIAL.iter().find_map(|(net, label)| {
         let net: IpNet = net.parse().expect("the table holds valid CIDRs");
-        net.contains(&addr).then_some(*label)
+        net.contains(&addr).then_some((net, *label))
     })
 }
 

@@ -25,12 +25,17 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Bundle(args) => {
             let prepared = prepare(&args.check)?;
             let report = probe_once(&prepared, false)?;
-            let written =
-                crate::bundle::write(&args.out, &report, &args.check.root, args.log_lines)
-                    .map_err(|source| Error::Write {
-                        path: args.out.display().to_string(),
-                        source,
-                    })?;
+            let written = crate::bundle::write(
+                &args.out,
+                &report,
+                &args.check.root,
+                args.log_lines,
+                args.redact,
+            )
+            .map_err(|source| Error::Write {
+                path: args.out.display().to_string(),
+                source,
+            })?;
             let exit = Exit::from_verdict(report.verdict, args.check.output.strict);
             writeln!(
                 std::io::stdout(),

@@ -36,13 +36,34 @@ pub fn write(
     report: &Report,
     root: &Path,
     log_lines: usize,
+    redact: bool,
 ) -> std::io::Result<Vec<String>> {
     let secrets = crate::probe::host::key_secrets(root);
-    let scrub = |text: &str| crate::probe::host::scrub(text, &secrets, REMOVED);
+    // With --redact, the evidence is rewritten and judged again, so every text in the report
+    // (summaries, causes) is made from the tokens, not from the originals.
+    let mut redactor = redact.then(|| crate::redact::Redactor::new(&report.evidence));
+    let redacted;
+    let report = match redactor.as_mut() {
+        Some(r) => {
+            let evidence = r.evidence(&report.evidence);
+            redacted = Report::new(evidence, report.started_at, report.duration_ms);
+            &redacted
+        }
+        None => report,
+    };
+    let mut scrub = |text: &str| {
+        let text = crate::probe::host::scrub(text, &secrets, REMOVED);
+        match redactor.as_mut() {
+            Some(r) => r.text(&text),
+            None => text,
+        }
+    };
     let mut entries: Vec<(String, String)> = Vec::new();
     let mut json = Vec::new();
     crate::render::json::report(&mut json, report)?;
-    entries.push(("report.json".into(), scrub(&String::from_utf8_lossy(&json))));
+    // Already redacted through its evidence; the Zen ranges in its plan must stay as they are.
+    let json = crate::probe::host::scrub(&String::from_utf8_lossy(&json), &secrets, REMOVED);
+    entries.push(("report.json".into(), json));
     entries.push((
         "version.txt".into(),
         format!(
@@ -71,8 +92,13 @@ pub fn write(
     entries.push((
         "MANIFEST".into(),
         format!(
-            "{}\nnot collected: /{KEY} (the provision key, never); proxy credentials removed\n",
-            manifest.join("\n")
+            "{}\nnot collected: /{KEY} (the provision key, never); proxy credentials removed{}\n",
+            manifest.join("\n"),
+            if redact {
+                "; host names and addresses redacted (Zscaler's kept)"
+            } else {
+                ""
+            }
         ),
     ));
 

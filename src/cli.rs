@@ -67,6 +67,10 @@ pub struct BundleArgs {
     /// Lines kept from the end of each connector log.
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub log_lines: usize,
+    /// Replace this site's host names and addresses with stable tokens of the same class
+    /// (Zscaler's stay), so that `explain` still reaches the same verdict.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// `gate`.

@@ -28,6 +28,7 @@ pub mod fleet;
 pub mod plan;
 pub mod probe;
 pub mod profile;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod x509;

@@ -121,3 +121,79 @@ fn a_bundle_holds_no_secret_and_explains_the_same() {
         explained.stdout
     );
 }
+
+/// A redacted bundle names none of the site's hosts or addresses, keeps Zscaler's, and
+/// explains to the same verdict and causes as the run it came from.
+#[test]
+fn a_redacted_bundle_explains_the_same() {
+    if !require(have_dnsmasq(), "dnsmasq is not installed") {
+        return;
+    }
+    // A sinkhole answer, and a connector proxy on a site host name that does not resolve.
+    let dns = Dnsmasq::start(
+        std::net::Ipv4Addr::LOCALHOST,
+        0,
+        &[
+            Answer::Sinkhole("broker.zpa.test", "10.9.8.7"),
+            Answer::A("api.zpa.test", "127.77.0.9".parse().unwrap()),
+        ],
+    );
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("opt/zscaler/var")).unwrap();
+    std::fs::write(
+        root.path().join("opt/zscaler/var/proxy"),
+        "proxy.site-secret.example:3128\n",
+    )
+    .unwrap();
+    let out = root.path().join("redacted.tar.gz");
+    let (profile, server, root_arg, out_arg) = (
+        lab_profile(),
+        dns.addr.to_string(),
+        root.path().display().to_string(),
+        out.display().to_string(),
+    );
+    let base = [
+        "--profile",
+        profile.as_str(),
+        "--dns-server",
+        &server,
+        "--root",
+        &root_arg,
+    ];
+    let mut check = vec!["check"];
+    check.extend(base);
+    check.extend(["--format", "json"]);
+    let original = run(&check);
+    let mut bundle = vec!["bundle"];
+    bundle.extend(base);
+    bundle.extend(["--redact", "-o", &out_arg]);
+    assert_eq!(run(&bundle).code, original.code);
+
+    let mut all = String::new();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&out).unwrap(),
+    ));
+    for entry in archive.entries().unwrap() {
+        entry.unwrap().read_to_string(&mut all).unwrap();
+    }
+    for site in ["proxy.site-secret.example", "10.9.8.7", &server] {
+        assert!(!all.contains(site), "{site} survived redaction");
+    }
+    assert!(
+        all.contains("broker.zpa.test") && all.contains("host-"),
+        "Zscaler-side names stay, site names become tokens"
+    );
+
+    let explained = run(&["explain", &out_arg, "--format", "json"]);
+    let ids = |r: &Run| -> Vec<String> {
+        r.json()["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&explained), ids(&original));
+    assert_eq!(explained.json()["verdict"], original.json()["verdict"]);
+    assert_eq!(explained.code, original.code);
+}
