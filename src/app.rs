@@ -169,11 +169,7 @@ fn gate(args: GateArgs) -> Result<Exit, Error> {
         let report = probe_once(&prepared, false)?;
         write_report(&args.report, &report)?;
         let exit = Exit::from_verdict(report.verdict, strict);
-        let top = report
-            .causes
-            .iter()
-            .find(|c| c.severity != crate::diagnose::Severity::Info)
-            .map_or("none", |c| c.id.as_str());
+        let top = report.top_cause().map_or("none", |c| c.id.as_str());
         let verdict = render::human::verdict_word(report.verdict);
         let elapsed = started.elapsed();
         let next = args.interval.min(args.wait.saturating_sub(elapsed));

@@ -75,11 +75,7 @@ pub fn summarize(reports: &[(String, Report)]) -> Fleet {
         hosts.push(FleetHost {
             name: name.clone(),
             verdict: report.verdict,
-            top: report
-                .causes
-                .iter()
-                .find(|c| c.severity != Severity::Info)
-                .map(|c| c.id.clone()),
+            top: report.top_cause().map(|c| c.id.clone()),
         });
     }
     causes.sort_by(|a, b| b.hosts.len().cmp(&a.hosts.len()).then(a.id.cmp(&b.id)));

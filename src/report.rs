@@ -78,6 +78,13 @@ impl Report {
         }
     }
 
+    /// The cause a log line or a ticket quotes: the first one that is not mere information.
+    pub fn top_cause(&self) -> Option<&Cause> {
+        self.causes
+            .iter()
+            .find(|c| c.severity != crate::diagnose::Severity::Info)
+    }
+
     /// Re-derives the diagnosis from the evidence, with `ignore` added to the saved ignores.
     pub fn rejudge(mut self, ignore: &[String]) -> Report {
         for id in ignore {

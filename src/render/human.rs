@@ -96,16 +96,16 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) 
     }
     writeln!(out)?;
 
+    writeln!(out, "{}", summary_line(report, exit))
+}
+
+/// The one line a log grep or a ticket quotes: verdict, top cause, counts, exit code.
+pub fn summary_line(report: &Report, exit: Exit) -> String {
     let tally = |status| report.checks.iter().filter(|c| c.status == status).count();
-    writeln!(
-        out,
+    format!(
         "SUMMARY: {} · {} · {} passed, {}, {} failed, {} skipped · exit {}",
         verdict_word(report.verdict),
-        report
-            .causes
-            .iter()
-            .find(|c| c.severity != Severity::Info)
-            .map_or("none", |c| c.id.as_str()),
+        report.top_cause().map_or("none", |c| c.id.as_str()),
         tally(CheckStatus::Pass),
         plural(tally(CheckStatus::Warn), "warning"),
         tally(CheckStatus::Fail),

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::human::verdict_word;
+use super::human::{summary_line, verdict_word};
 use crate::diagnose::{CheckStatus, Severity};
 use crate::evidence::secs;
 use crate::exit::Exit;
@@ -70,22 +70,7 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
         }
         writeln!(out, "\n**Fix:** {}", cause.remedy)?;
     }
-    let tally = |status| report.checks.iter().filter(|c| c.status == status).count();
-    writeln!(
-        out,
-        "\n```\nSUMMARY: {} · {} · {} passed, {} warnings, {} failed, {} skipped · exit {}\n```",
-        verdict_word(report.verdict),
-        report
-            .causes
-            .iter()
-            .find(|c| c.severity != Severity::Info)
-            .map_or("none", |c| c.id.as_str()),
-        tally(CheckStatus::Pass),
-        tally(CheckStatus::Warn),
-        tally(CheckStatus::Fail),
-        tally(CheckStatus::Skipped),
-        exit.code()
-    )
+    writeln!(out, "\n```\n{}\n```", summary_line(report, exit))
 }
 
 /// A table cell: pipes escaped, one line.

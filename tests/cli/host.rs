@@ -71,15 +71,6 @@ fn check_host(root: &Path, extra: &[&str]) -> Run {
     run
 }
 
-fn ids(run: &Run) -> Vec<String> {
-    run.json()["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn a_healthy_vm_is_ready() {
     if !can_run() {
@@ -175,7 +166,7 @@ fn fixture_states() {
         tweak(root.path());
         let run = check_host(root.path(), &[]);
         assert_eq!(
-            ids(&run).first().map(String::as_str),
+            run.cause_ids().first().map(String::as_str),
             Some(*id),
             "{what}: {}",
             run.json()["causes"]
@@ -197,7 +188,7 @@ fn permissive_and_absent_selinux_are_not_blocking() {
         let run = check_host(root.path(), &[]);
         assert_eq!(run.code, 0, "{overlay:?}: {}", run.json()["causes"]);
         assert!(
-            !ids(&run).iter().any(|id| id.starts_with("selinux.")),
+            !run.cause_ids().iter().any(|id| id.starts_with("selinux.")),
             "{overlay:?}"
         );
     }

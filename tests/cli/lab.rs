@@ -191,15 +191,6 @@ fn check_full(lab: &Lab, extra: &[&str]) -> Run {
     run
 }
 
-fn cause_ids(run: &Run) -> Vec<String> {
-    run.json()["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn lab_with_squid() -> Option<Lab> {
     if !require(
         have("squid") || std::path::Path::new("/usr/sbin/squid").exists(),
@@ -217,10 +208,7 @@ fn lab_transparent_squid_interception() {
     let Some(lab) = lab_with_squid() else { return };
     let run = check(&lab);
     assert_top(&run, "tls.intercepted", 3);
-    let title = run.json()["causes"][0]["title"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let title = run.top_title();
     assert!(title.ends_with("intercepted by Squid ssl-bump"), "{title}");
     assert!(
         run.json()["causes"][0]["evidence"]
@@ -241,10 +229,7 @@ fn lab_mitmproxy_interception() {
     lab.intercept_with_mitmproxy(&program);
     let run = check(&lab);
     assert_top(&run, "tls.intercepted", 3);
-    let title = run.json()["causes"][0]["title"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let title = run.top_title();
     assert!(title.ends_with("intercepted by mitmproxy"), "{title}");
 }
 
@@ -255,7 +240,7 @@ fn lab_interception_and_9000_dropped() {
     let run = check(&lab);
     assert_eq!(run.code, 3);
     assert_eq!(
-        cause_ids(&run)[..2],
+        run.cause_ids()[..2],
         ["tls.intercepted", "egress.tcp_9000_blocked"]
     );
 }
@@ -283,10 +268,7 @@ fn lab_clock_10_min_ahead() {
     };
     let run = check_full(&lab, &[]);
     assert_top(&run, "clock.skewed", 3);
-    let title = run.json()["causes"][0]["title"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let title = run.top_title();
     assert!(title.contains("s ahead"), "{title}");
 }
 
@@ -297,10 +279,7 @@ fn lab_clock_3_min_behind() {
     };
     let run = check_full(&lab, &[]);
     assert_top(&run, "clock.skewed", 3);
-    let title = run.json()["causes"][0]["title"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let title = run.top_title();
     assert!(title.contains("s behind"), "{title}");
 }
 
@@ -312,7 +291,7 @@ fn lab_ntp_blocked_with_a_good_clock() {
     lab.firewall("-p udp --dport 123 -j DROP");
     let run = check_full(&lab, &[]);
     assert_eq!(run.code, 0, "{}", run.json()["causes"]);
-    assert_eq!(cause_ids(&run)[0], "ntp.blocked");
+    assert_eq!(run.cause_ids()[0], "ntp.blocked");
     assert_eq!(
         run.json()["evidence"]["clock"]["http_date"][0]["outcome"]["kind"],
         "estimated"
@@ -334,7 +313,7 @@ fn lab_ntp_blocked_with_a_bad_clock() {
     lab.firewall("-p udp --dport 123 -j DROP");
     let run = check_full(&lab, &[]);
     assert_eq!(run.code, 3, "{}", run.json()["causes"]);
-    assert_eq!(cause_ids(&run)[..2], ["clock.skewed", "ntp.blocked"]);
+    assert_eq!(run.cause_ids()[..2], ["clock.skewed", "ntp.blocked"]);
 }
 
 #[test]
@@ -350,5 +329,5 @@ fn lab_selinux_enforcing_without_module() {
     lab.write_root("var/lib/selinux/targeted/active/modules/100/sshd/cil", "");
     let run = check_full(&lab, &["--strict"]);
     assert_eq!(run.code, 4, "{}", run.json()["causes"]);
-    assert_eq!(cause_ids(&run)[0], "selinux.blocks_connector");
+    assert_eq!(run.cause_ids()[0], "selinux.blocks_connector");
 }

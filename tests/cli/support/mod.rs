@@ -287,6 +287,27 @@ impl Run {
             .to_string()
     }
 
+    /// The cause ids, most likely first (JSON output).
+    pub fn cause_ids(&self) -> Vec<String> {
+        self.json()["causes"]
+            .as_array()
+            .map(|causes| {
+                causes
+                    .iter()
+                    .map(|c| c["id"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The title of the cause ranked first (JSON output).
+    pub fn top_title(&self) -> String {
+        self.json()["causes"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Asserts the human report blamed `cause` first and exited 3.
     pub fn assert_blocked_by(&self, cause: &str) {
         assert_eq!(self.code, 3, "{}{}", self.stdout, self.stderr);
