@@ -278,6 +278,16 @@ pub(super) fn check(facts: &Facts) -> Check {
     match best(facts) {
         Some(est) => parts.push(est.describe()),
         None => {
+            let clock = &facts.evidence.clock;
+            parts.push(format!(
+                "no time source answered: 0/{} NTP servers, {} HTTPS Date",
+                clock.ntp.len(),
+                if clock.http_date.is_empty() {
+                    "no"
+                } else {
+                    "no usable"
+                }
+            ));
             check.reason = Some("no time source answered (NTP, HTTPS Date)".into());
         }
     }
