@@ -63,7 +63,7 @@ fn example_command_lines_parse() {
             .lines()
             .filter(|l| !l.trim_start().starts_with('#'))
             .filter_map(|l| {
-                l.split_once("/usr/local/bin/zpa-preflight ")
+                l.split_once("/usr/bin/zpa-preflight ")
                     .map(|(_, args)| args)
             })
             .collect();
