@@ -216,8 +216,20 @@ impl Lab {
             &env,
             false,
         );
-        // chronyd answers within ~60 ms of starting under faketime (LAB.md).
-        std::thread::sleep(Duration::from_millis(300));
+        // Listening on UDP/123 is ready: chronyd answers from its first moment (LAB.md).
+        for _ in 0..500 {
+            let listening = Command::new("ip")
+                .args([
+                    "netns", "exec", &self.zen, "ss", "-Hlun", "sport", "=", ":123",
+                ])
+                .output()
+                .is_ok_and(|out| !out.stdout.is_empty());
+            if listening {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("chronyd never listened on {ZEN}:123");
     }
 
     /// squid-openssl with ssl_bump on the Zen host, fed every TCP/443 connection by a NAT
