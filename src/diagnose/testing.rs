@@ -225,19 +225,26 @@ pub fn genuine_broker(host: &str, addr: &str) -> TlsHandshake {
     handshake(host, addr, TrustClass::Broker, chain, untrusted)
 }
 
-/// Replaces every broker-class chain with one re-signed by `ca` (the leaf keeps `leaf_o`).
-pub fn resign_brokers(ev: &mut Evidence, ca: Name, leaf_o: &str) {
+/// Every broker-class handshake presents `chain`.
+pub fn set_broker_chains(ev: &mut Evidence, chain: impl Fn(&str) -> Vec<ChainCert>) {
     for h in ev
         .tls
         .handshakes
         .iter_mut()
         .filter(|h| h.class == TrustClass::Broker)
     {
-        h.chain = vec![
-            cert(dn(&h.sni, leaf_o), ca.clone(), false),
-            cert(ca.clone(), ca.clone(), true),
-        ];
+        h.chain = chain(&h.sni);
     }
+}
+
+/// Replaces every broker-class chain with one re-signed by `ca` (the leaf keeps `leaf_o`).
+pub fn resign_brokers(ev: &mut Evidence, ca: Name, leaf_o: &str) {
+    set_broker_chains(ev, |sni| {
+        vec![
+            cert(dn(sni, leaf_o), ca.clone(), false),
+            cert(ca.clone(), ca.clone(), true),
+        ]
+    });
 }
 
 /// Sets `host`'s A answer (AAAA: no records) and one connected attempt per address and port.

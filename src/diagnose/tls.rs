@@ -608,14 +608,7 @@ mod tests {
             .collect();
         assert_eq!(chain.len(), 1, "mitmproxy sends the leaf only");
         let mut ev = healthy();
-        for h in ev
-            .tls
-            .handshakes
-            .iter_mut()
-            .filter(|h| h.class == TrustClass::Broker)
-        {
-            h.chain = chain.clone();
-        }
+        set_broker_chains(&mut ev, |_| chain.clone());
         let d = diagnose(&ev);
         assert_eq!(d.causes[0].id, "tls.intercepted");
         assert!(
@@ -664,21 +657,17 @@ mod tests {
     #[test]
     fn a_garbage_certificate_is_a_blocked_handshake() {
         let mut ev = healthy();
-        for h in ev
-            .tls
-            .handshakes
-            .iter_mut()
-            .filter(|h| h.class == TrustClass::Broker)
-        {
-            h.chain = vec![crate::evidence::ChainCert::Unparsable {
+        let failed = HandshakeResult::Failed {
+            detail: "invalid peer certificate: BadEncoding".into(),
+        };
+        fail_handshakes(&mut ev, TrustClass::Broker, failed, None);
+        set_broker_chains(&mut ev, |_| {
+            vec![crate::evidence::ChainCert::Unparsable {
                 sha256: "00".repeat(32),
                 len: 5,
                 error: "not an X.509 certificate".into(),
-            }];
-            h.result = HandshakeResult::Failed {
-                detail: "invalid peer certificate: BadEncoding".into(),
-            };
-        }
+            }]
+        });
         assert_eq!(ids(&ev)[0], "tls.handshake_blocked");
     }
 }
