@@ -5,7 +5,7 @@
 //! the round trip), else a leaf certificate that is not yet valid (a lower bound). Every
 //! threshold is the profile's, and an estimate only crosses one when its error bound does too.
 
-use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise};
+use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise, status_of};
 use crate::evidence::{ChainCert, DateOutcome, KernelClock, NtpOrigin, NtpOutcome, NtpSample};
 use crate::profile::ClockSpec;
 
@@ -313,20 +313,10 @@ pub(super) fn check(facts: &Facts) -> Check {
         ));
     }
     check.summary = parts.join(" · ");
-    let worst = [skewed(facts), ntp_blocked(facts), unsynchronised(facts)]
-        .concat()
-        .iter()
-        .map(|c| c.severity)
-        .min();
-    if check.reason.is_none() || worst.is_some() {
-        check.status = match worst {
-            Some(Severity::Blocking) => CheckStatus::Fail,
-            Some(Severity::Warning) => CheckStatus::Warn,
-            _ => CheckStatus::Pass,
-        };
-        if check.status != CheckStatus::Skipped {
-            check.reason = None;
-        }
+    let causes = [skewed(facts), ntp_blocked(facts), unsynchronised(facts)].concat();
+    if check.reason.is_none() || !causes.is_empty() {
+        check.status = status_of(&causes);
+        check.reason = None;
     }
     check
 }

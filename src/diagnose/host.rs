@@ -4,7 +4,7 @@
 //! "Unknown" stays unknown: a module store or audit log this tool could not read (not root)
 //! lowers a cause's confidence and says so; it is never read as "fine".
 
-use super::{Cause, Check, CheckStatus, Facts, Severity, list};
+use super::{Cause, Check, CheckStatus, Facts, Severity, list, status_of};
 use crate::evidence::{KeyState, Selinux};
 
 fn spec<'a>(facts: &'a Facts) -> Option<&'a crate::profile::HostSpec> {
@@ -312,11 +312,6 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
         return vec![skipped("host", "Host", "this profile has no host checks")];
     }
     let host = &facts.evidence.host;
-    let status_of = |causes: Vec<Cause>| match causes.iter().map(|c| c.severity).min() {
-        Some(Severity::Blocking) => CheckStatus::Fail,
-        Some(Severity::Warning) => CheckStatus::Warn,
-        _ => CheckStatus::Pass,
-    };
     let selinux_summary = match &host.selinux {
         Selinux::NotRun => "not checked".to_string(),
         Selinux::Disabled { configured } => format!(
@@ -418,21 +413,21 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
         Check {
             id: "selinux".into(),
             label: "SELinux".into(),
-            status: status_of(selinux(facts)),
+            status: status_of(&selinux(facts)),
             summary: selinux_summary,
             reason: None,
         },
         Check {
             id: "host".into(),
             label: "Host".into(),
-            status: status_of(fitness(facts)),
+            status: status_of(&fitness(facts)),
             summary: parts.join(" · "),
             reason: None,
         },
         Check {
             id: "connector".into(),
             label: "Connector".into(),
-            status: status_of(connector(facts)),
+            status: status_of(&connector(facts)),
             summary: connector_summary.join(" · "),
             reason: None,
         },

@@ -36,6 +36,26 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// Its name as the JSON spells it: `blocking`, `warning`, `info`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Blocking => "blocking",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// The status of a check that `causes` speak for: the worst severity among them.
+fn status_of(causes: &[Cause]) -> CheckStatus {
+    match causes.iter().map(|c| c.severity).min() {
+        Some(Severity::Blocking) => CheckStatus::Fail,
+        Some(Severity::Warning) => CheckStatus::Warn,
+        _ => CheckStatus::Pass,
+    }
+}
+
 /// One ranked, evidenced explanation of why the connector would stay Pending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cause {

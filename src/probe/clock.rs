@@ -90,15 +90,8 @@ pub fn parse_config(text: &str) -> Vec<String> {
 /// The time daemons installed under `root`, and (root `/` only) whether they run.
 pub fn daemons(root: &Path) -> Vec<Daemon> {
     let live = root == Path::new("/");
-    let running: Vec<String> = if live {
-        std::fs::read_dir("/proc")
-            .map(|dir| {
-                dir.filter_map(Result::ok)
-                    .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
-                    .map(|c| c.trim().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
+    let running = if live {
+        super::process_names()
     } else {
         Vec::new()
     };

@@ -339,14 +339,9 @@ pub fn key_shape(key: &[u8]) -> Option<String> {
 
 async fn connector(root: &Path, live: bool) -> Connector {
     let running = live.then(|| {
-        std::fs::read_dir("/proc")
-            .map(|dir| {
-                dir.filter_map(Result::ok).any(|e| {
-                    std::fs::read_to_string(e.path().join("comm"))
-                        .is_ok_and(|c| c.trim().starts_with("zpa-connector"))
-                })
-            })
-            .unwrap_or(false)
+        super::process_names()
+            .iter()
+            .any(|name| name.starts_with("zpa-connector"))
     });
     let debug_port = if running == Some(true) {
         let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 9000));

@@ -30,6 +30,18 @@ use crate::evidence::{
 };
 use crate::plan::{Origin, Plan, TrustClass};
 
+/// The names of the processes running on this system (`/proc/*/comm`, 15 characters at most).
+pub fn process_names() -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Counters a live progress display reads while the probes run (and nothing else does).
 #[derive(Debug, Default)]
 pub struct Progress {

@@ -387,16 +387,12 @@ struct ProfileFile {
     ports: Vec<PortSpec>,
     #[serde(default)]
     names: Vec<NameSpec>,
-    #[serde(default = "no_tls")]
+    #[serde(default = "TlsSpec::none")]
     tls: TlsSpec,
     #[serde(default)]
     clock: Option<ClockSpec>,
     #[serde(default)]
     host: Option<HostSpec>,
-}
-
-fn no_tls() -> TlsSpec {
-    TlsSpec::none()
 }
 
 impl TlsSpec {

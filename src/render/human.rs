@@ -65,10 +65,11 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) 
 
     for cause in &report.causes {
         writeln!(out)?;
+        let label = cause.severity.label();
         let severity = match cause.severity {
-            Severity::Blocking => paint.bad("blocking"),
-            Severity::Warning => paint.warn("warning"),
-            Severity::Info => paint.dim("info"),
+            Severity::Blocking => paint.bad(label),
+            Severity::Warning => paint.warn(label),
+            Severity::Info => paint.dim(label),
         };
         let ignored = if cause.ignored {
             ", downgraded by --ignore"

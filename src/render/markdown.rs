@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::human::{summary_line, verdict_word};
-use crate::diagnose::{CheckStatus, Severity};
+use crate::diagnose::CheckStatus;
 use crate::evidence::secs;
 use crate::exit::Exit;
 use crate::report::Report;
@@ -44,11 +44,7 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
         writeln!(out, "\n## Ranked causes")?;
     }
     for cause in &report.causes {
-        let severity = match cause.severity {
-            Severity::Blocking => "blocking",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let severity = cause.severity.label();
         writeln!(
             out,
             "\n### {}. `{}` ({severity}, confidence {:.2}{})\n",

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::diagnose::{CheckStatus, Severity, Verdict};
+use crate::diagnose::{CheckStatus, Verdict};
 use crate::evidence::NtpOutcome;
 use crate::report::Report;
 
@@ -99,11 +99,7 @@ pub fn report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             out,
             "zpa_preflight_cause{{profile=\"{profile}\",id=\"{}\",severity=\"{}\"}} 1",
             escape(&cause.id),
-            match cause.severity {
-                Severity::Blocking => "blocking",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            }
+            cause.severity.label()
         )?;
     }
     metric(
