@@ -7,8 +7,12 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use crate::cli::{CheckArgs, Cli, Command, ExplainArgs, GateArgs, OutputArgs};
-use crate::error::Error;
+use std::str::FromStr;
+
+use crate::cli::{
+    ChainArgs, ChainFormat, CheckArgs, Cli, Command, ExplainArgs, GateArgs, OutputArgs,
+};
+use crate::error::{Error, InputError};
 use crate::exit::Exit;
 use crate::plan::{self, Overrides};
 use crate::probe;
@@ -48,6 +52,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
             .map_err(stdout_error)?;
             Ok(exit)
         }
+        Command::Chain(args) => chain(args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "zpa-preflight", &mut std::io::stdout());
@@ -203,6 +208,9 @@ fn round(d: std::time::Duration) -> std::time::Duration {
 }
 
 fn explain(args: ExplainArgs) -> Result<Exit, Error> {
+    if let Some(file) = &args.chain {
+        return emit(&explain_chain(file, &args)?, &args.output);
+    }
     if let [single] = args.reports.as_slice()
         && !single.is_dir()
     {
@@ -248,6 +256,133 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
         }
     }
     Ok(Exit::from_verdict(fleet.verdict(), args.output.strict))
+}
+
+/// `explain --chain`: a saved chain judged by the same rules as a live handshake. The plan is
+/// the profile's with nothing to contact, so every other check says it did not run.
+fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
+    let shown = file.display().to_string();
+    let text = crate::error::read_input(file)?;
+    let ders = probe::tls::parse_chain(&text).map_err(|m| InputError::invalid(&shown, m))?;
+    let profile = profile::load(&args.profile)?;
+    let anchors = profile
+        .tls
+        .anchors
+        .iter()
+        .chain(&args.trust)
+        .map(|spec| probe::tls::load_anchor(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sni = match &args.sni {
+        Some(sni) => sni.clone(),
+        None => crate::x509::summarize(&ders[0])
+            .ok()
+            .and_then(|leaf| leaf.sans.into_iter().chain(leaf.subject.cn).next())
+            .ok_or_else(|| {
+                InputError::invalid(&shown, "the leaf names no server: give it with --sni")
+            })?,
+    };
+    let class = profile
+        .names
+        .iter()
+        .find(|n| n.host.as_str().eq_ignore_ascii_case(&sni))
+        .map_or(plan::TrustClass::Broker, |n| n.role.into());
+    let overrides = Overrides {
+        trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
+        ignore: args.output.ignore.clone(),
+        ..Overrides::default()
+    };
+    let plan = plan::plan(&profile, &overrides, Path::new("/")).offline();
+    let verifiers = probe::tls::Verifiers::offline(&anchors);
+    let handshake = probe::tls::saved(&ders, &shown, &sni, class, &verifiers);
+    let evidence = crate::evidence::Evidence::offline(plan, vec![handshake]);
+    Ok(Report::new(evidence, Utc::now(), 0))
+}
+
+/// `chain`: one handshake, its certificates printed for an operator to read or pin.
+fn chain(args: ChainArgs) -> Result<Exit, Error> {
+    let (host, port) = split_host_port(&args.host)
+        .ok_or_else(|| InputError::invalid(&args.host, "not HOST, HOST:PORT or [IPv6]:PORT"))?;
+    let sni = args.sni.clone().unwrap_or_else(|| host.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let captured = runtime.block_on(async {
+        let addr = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => {
+                let lookup = tokio::net::lookup_host((host.as_str(), port));
+                match tokio::time::timeout(args.timeout, lookup).await {
+                    Ok(Ok(mut addrs)) => match addrs.next() {
+                        Some(addr) => addr.ip(),
+                        None => return Err(format!("{host} has no address")),
+                    },
+                    Ok(Err(e)) => return Err(format!("{host} does not resolve: {e}")),
+                    Err(_) => return Err(format!("{host}: no DNS answer in time")),
+                }
+            }
+        };
+        let target = probe::tls::Target {
+            addr,
+            port,
+            sni: sni.clone(),
+            origin: plan::Origin::User {
+                spec: args.host.clone(),
+            },
+            class: plan::TrustClass::Broker,
+            via: args.proxy.map(|proxy| probe::tls::Via {
+                addr: Ok(proxy),
+                label: format!("{proxy} (--proxy)"),
+            }),
+        };
+        let verifiers = probe::tls::Verifiers::offline(&[]);
+        Ok(probe::tls::capture(target, args.timeout, &verifiers).await)
+    });
+    let (handshake, ders) = match captured {
+        Ok(captured) => captured,
+        Err(why) => {
+            eprintln!("zpa-preflight: chain: {why}");
+            return Ok(Exit::Blocked);
+        }
+    };
+    if ders.is_empty() {
+        eprintln!(
+            "zpa-preflight: chain: {}:{} presented no certificate ({:?})",
+            handshake.addr, handshake.port, handshake.result
+        );
+        return Ok(Exit::Blocked);
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ChainFormat::Human => render::chain::human(&mut out, &handshake, &ders),
+        ChainFormat::Json => render::chain::json(&mut out, &handshake, &ders),
+        ChainFormat::Pem if ders.len() < 2 => {
+            eprintln!(
+                "zpa-preflight: chain: {} sent its leaf only: no CA certificate to pin",
+                handshake.sni
+            );
+            return Ok(Exit::Blocked);
+        }
+        ChainFormat::Pem => render::chain::pem(&mut out, &ders),
+    }
+    .map_err(stdout_error)?;
+    Ok(Exit::Ready)
+}
+
+/// `HOST`, `HOST:PORT`, `IP`, `IPv4:PORT` or `[IPv6]:PORT`; port 443 by default.
+fn split_host_port(text: &str) -> Option<(String, u16)> {
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Some((addr.ip().to_string(), addr.port()));
+    }
+    if let Ok(ip) = text.parse::<std::net::IpAddr>() {
+        return Some((ip.to_string(), 443));
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().ok()?),
+        None => (text, 443),
+    };
+    crate::profile::Hostname::from_str(host).ok()?;
+    Some((host.to_string(), port))
 }
 
 /// A saved report, or the report inside a support bundle.

@@ -39,6 +39,10 @@ pub enum Command {
     /// Run the checks and pack the report, the relevant configuration and the connector's
     /// recent log lines for a support ticket (the provision key is never included).
     Bundle(BundleArgs),
+    /// Print the certificate chain a TLS host presents (summary and PEM), to pin a broker CA
+    /// seen on a known-good path with `--trust broker=FILE`.
+    #[command(after_help = CHAIN_HELP)]
+    Chain(ChainArgs),
     /// List the built-in profiles.
     Profiles,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -140,12 +144,70 @@ pub struct CheckArgs {
 pub struct ExplainArgs {
     /// A report written by `check --format json`, `--output` or `gate`; several reports, or
     /// a folder of them, give a fleet summary.
-    #[arg(value_name = "REPORT.json|DIR", required = true, num_args = 1..)]
+    #[arg(
+        value_name = "REPORT.json|DIR",
+        required_unless_present = "chain",
+        conflicts_with = "chain",
+        num_args = 1..
+    )]
     pub reports: Vec<PathBuf>,
+    /// Judge a certificate chain instead of a report: PEM certificates (leaf first), or the
+    /// output of `openssl s_client -showcerts` as pasted into a ticket.
+    #[arg(long, value_name = "FILE")]
+    pub chain: Option<PathBuf>,
+    /// With --chain: the server name the chain was presented for (default: the leaf's first
+    /// name). A control host of the profile is judged as one; any other name as a broker.
+    #[arg(long, value_name = "NAME", requires = "chain")]
+    pub sni: Option<String>,
+    /// With --chain: the profile whose catalog and expectations judge it.
+    #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE, requires = "chain")]
+    pub profile: String,
+    /// With --chain: anchors that count as genuine, as for `check`.
+    #[arg(long, value_name = "[broker=|control=]FILE", requires = "chain")]
+    pub trust: Vec<String>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
 }
+
+/// `chain`.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// The host (name or address), port 443 unless given.
+    #[arg(value_name = "HOST[:PORT]")]
+    pub host: String,
+    /// The server name to send (default: HOST when it is a name).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// An explicit proxy to tunnel through with CONNECT.
+    #[arg(long, value_name = "IP:PORT")]
+    pub proxy: Option<SocketAddr>,
+    /// Connect and handshake timeout, e.g. 5s.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = ChainFormat::Human)]
+    pub format: ChainFormat,
+}
+
+/// What `chain` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ChainFormat {
+    /// A summary of each certificate, then its PEM.
+    #[default]
+    Human,
+    /// Only the PEM of the CA certificates sent: the file `--trust broker=` takes.
+    Pem,
+    /// Each certificate's summary and PEM as JSON.
+    Json,
+}
+
+/// How `chain` feeds a pin.
+pub const CHAIN_HELP: &str = "\
+Pin a broker CA seen on a known-good path (no SSL inspection):
+  zpa-preflight chain co2br.prod.zpath.net --format pem > broker-ca.pem
+  zpa-preflight check --trust broker=broker-ca.pem
+Exit codes: 0 a chain was presented, 2 usage error, 3 no chain (the handshake failed).";
 
 /// Flags shared by `check` and `explain`.
 #[derive(Debug, Args)]

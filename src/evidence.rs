@@ -34,6 +34,31 @@ pub struct Evidence {
     pub host: HostEvidence,
 }
 
+impl Evidence {
+    /// Evidence of TLS handshakes alone, brought from elsewhere (`explain --chain`): no
+    /// name was resolved, no port connected, no clock or host read.
+    pub fn offline(plan: Plan, handshakes: Vec<TlsHandshake>) -> Evidence {
+        Evidence {
+            plan,
+            dns: DnsEvidence {
+                resolver: ResolverState::Configured {
+                    source: "not used (a saved chain)".into(),
+                    nameservers: Vec::new(),
+                    no_route: Vec::new(),
+                },
+                names: Vec::new(),
+            },
+            tcp: TcpEvidence::default(),
+            tls: TlsEvidence {
+                system_store: StoreState::NotRead,
+                handshakes,
+            },
+            clock: ClockEvidence::default(),
+            host: HostEvidence::default(),
+        }
+    }
+}
+
 /// The resolver configuration and every name's answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsEvidence {

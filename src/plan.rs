@@ -15,8 +15,8 @@ use crate::evidence::NtpOrigin;
 use crate::probe::proxy::{Proxies, Proxy};
 
 use crate::profile::{
-    ClockSpec, HostSpec, Hostname, Interceptor, Limits, LogPattern, NameSpec, PortSpec, Profile,
-    Role, Timeouts, TlsSpec, ZenRanges,
+    ClockSpec, HostSpec, Hostname, Interceptor, KnownCa, Limits, LogPattern, NameSpec, PortSpec,
+    Profile, Role, Timeouts, TlsSpec, ZenRanges,
 };
 
 /// Addresses a `--target CIDR` is sampled at, at most: enough to see a partial allowlist.
@@ -155,13 +155,21 @@ pub enum Origin {
         /// What the user typed.
         spec: String,
     },
+    /// A chain read from a file (`explain --chain`): nothing was contacted.
+    SavedChain {
+        /// The file.
+        file: String,
+    },
 }
 
 impl Origin {
     /// Whether a failure here is enough for a blocking cause. A sampled address may simply
     /// host nothing, so it only ever adds evidence.
     pub fn drives_verdict(&self) -> bool {
-        matches!(self, Origin::Name { .. } | Origin::User { .. })
+        matches!(
+            self,
+            Origin::Name { .. } | Origin::User { .. } | Origin::SavedChain { .. }
+        )
     }
 }
 
@@ -212,6 +220,10 @@ pub struct Plan {
     /// The interceptor catalog the chains are matched against.
     #[serde(default)]
     pub interceptors: Vec<Interceptor>,
+    /// CAs confirmed to sign Zscaler's broker certificates (name and key): they pin a broker
+    /// chain when no anchor is declared.
+    #[serde(default)]
+    pub broker_cas: Vec<KnownCa>,
     /// Explicit proxies the handshakes go through, as the connector and the system's tools would.
     #[serde(default)]
     pub proxies: Proxies,
@@ -255,6 +267,21 @@ impl Plan {
             TrustClass::Control => self.proxies.system.as_ref(),
         }
         .filter(|proxy| !proxy.bypasses(host, addr))
+    }
+
+    /// The same yardsticks with nothing to contact or read: for judging evidence brought from
+    /// elsewhere (`explain --chain`), where every probe is "not run".
+    pub fn offline(mut self) -> Plan {
+        self.names.clear();
+        self.fixed_targets.clear();
+        self.fixed_ports.clear();
+        self.ntp_servers.clear();
+        self.clock = None;
+        self.host = None;
+        self.logs.clear();
+        self.system_trust.clear();
+        self.proxies = Proxies::default();
+        self
     }
 
     /// The profile's declaration for `port`, if any.
@@ -315,6 +342,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         tls: profile.tls.clone(),
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),
+        broker_cas: crate::profile::broker_cas(),
         proxies: overrides.proxies.clone(),
         root: root.display().to_string(),
         ntp_servers: profile

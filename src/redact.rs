@@ -177,7 +177,7 @@ impl Redactor {
         // The yardsticks stay: Zen ranges, catalogs, and the profile's own data.
         if matches!(
             key,
-            "zen" | "interceptors" | "log_patterns" | "ports" | "range"
+            "zen" | "interceptors" | "broker_cas" | "log_patterns" | "ports" | "range"
         ) {
             return;
         }

@@ -59,6 +59,20 @@ pub struct CertSummary {
     pub key: String,
     /// SHA-256 of the DER, lower-case hex.
     pub sha256: String,
+    /// SHA-256 of the SubjectPublicKeyInfo, lower-case hex: the key, whatever certificate
+    /// carries it. A re-issued CA (Zscaler's 2025 root re-uses the 2014 key) keeps it, so a
+    /// CA is recognised by name and key, never by one certificate's fingerprint. Empty in
+    /// reports written before it was recorded.
+    #[serde(default)]
+    pub spki_sha256: String,
+    /// The subject key identifier, lower-case hex, when the certificate carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The authority key identifier: which key signed this certificate. It names the
+    /// issuing CA's key even when the server does not send that CA (mitmproxy sends the leaf
+    /// alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_key_id: Option<String>,
 }
 
 /// Summarises one DER certificate.
@@ -85,6 +99,16 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
         .extensions()
         .iter()
         .any(|ext| ext.oid == oid_registry::OID_CT_LIST_SCT);
+    let (mut key_id, mut authority_key_id) = (None, None);
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => key_id = Some(hex(id.0)),
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                authority_key_id = aki.key_identifier.as_ref().map(|id| hex(id.0));
+            }
+            _ => {}
+        }
+    }
     let key = match cert.public_key().parsed() {
         Ok(PublicKey::RSA(rsa)) => format!("RSA {}", rsa.key_size()),
         Ok(PublicKey::EC(ec)) => format!("EC {}", ec.key_size()),
@@ -102,16 +126,24 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
         has_sct,
         key,
         sha256: sha256_hex(der),
+        spki_sha256: sha256_hex(cert.public_key().raw),
+        key_id,
+        authority_key_id,
     })
 }
 
 /// SHA-256 of `bytes`, lower-case hex: how certificates are fingerprinted in reports.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One certificate as PEM, for an operator to save and pin (`chain`, `--trust`).
+pub fn pem(der: &[u8]) -> String {
+    ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec()))
 }
 
 fn name(n: &X509Name) -> Name {

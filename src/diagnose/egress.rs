@@ -443,6 +443,7 @@ fn attempt_lines(attempts: &[&TcpAttempt], max: usize) -> Vec<String> {
                 Origin::Published => " · published address".into(),
                 Origin::RangeSample { range } => format!(" · sample of {range}"),
                 Origin::User { spec } => format!(" · --target {spec}"),
+                Origin::SavedChain { file } => format!(" · saved chain {file}"),
             };
             let dest = match a.addr {
                 IpAddr::V4(v4) => format!("{v4}:{}", a.port),

@@ -605,7 +605,7 @@ mod tests {
     #[test]
     fn a_log_line_and_a_chain_are_one_cause_with_more_confidence() {
         let mut ev = healthy();
-        resign_brokers(&mut ev, dn("Forcepoint Cloud CA", "Forcepoint"), "Zscaler");
+        resign_brokers(&mut ev, dn("Forcepoint Cloud CA", "Forcepoint"));
         let alone = diagnose(&ev).causes[0].confidence;
         ev.host.logs = vec![log(&[(
             "interception",

@@ -7,6 +7,7 @@
 //! the causes it produces downstream, and the rules themselves avoid reporting a consequence as
 //! a cause (a name that does not resolve is never also "443 blocked").
 
+mod chain;
 mod clock;
 mod dns;
 mod egress;
@@ -239,6 +240,20 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     checks.push(tls::check(&facts));
     checks.push(clock::check(&facts));
     checks.extend(host::checks(&facts));
+    // A saved chain judged offline: say why the other checks did not run.
+    let handshakes = &evidence.tls.handshakes;
+    if !handshakes.is_empty()
+        && handshakes
+            .iter()
+            .all(|h| matches!(h.origin, crate::plan::Origin::SavedChain { .. }))
+    {
+        for check in checks
+            .iter_mut()
+            .filter(|c| c.status == CheckStatus::Skipped)
+        {
+            check.reason = Some("not run: only a saved chain was judged".into());
+        }
+    }
     Diagnosis {
         checks,
         causes,
@@ -279,6 +294,8 @@ impl NameView<'_> {
 struct Facts<'a> {
     evidence: &'a Evidence,
     names: Vec<NameView<'a>>,
+    /// One judgement per TLS handshake, in order: decided once, read by every TLS rule.
+    tls: Vec<chain::Judgement<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -314,7 +331,12 @@ impl<'a> Facts<'a> {
                 }
             })
             .collect();
-        Facts { evidence, names }
+        let tls = chain::judge_all(&evidence.tls.handshakes, &evidence.plan);
+        Facts {
+            evidence,
+            names,
+            tls,
+        }
     }
 }
 

@@ -160,20 +160,50 @@ pub fn dn(cn: &str, o: &str) -> Name {
     }
 }
 
-/// A certificate summary.
+/// The subject a genuine broker leaf carries (Zscaler's troubleshooting page), which every
+/// re-signing proxy copies.
+pub fn broker_subject(host: &str) -> Name {
+    Name {
+        text: format!(
+            "C=US, ST=California, L=San Jose, O=Zscaler, OU=Emerging Technologies, CN={host}"
+        ),
+        cn: vec![host.into()],
+        o: vec!["Zscaler".into()],
+        ou: vec!["Emerging Technologies".into()],
+        ..Name::default()
+    }
+}
+
+/// A certificate summary. A CA's key is derived from its name, so one name is one key unless
+/// a test says otherwise ([`rekey`]).
 pub fn cert(subject: Name, issuer: Name, is_ca: bool) -> ChainCert {
+    let sans = if is_ca {
+        Vec::new()
+    } else {
+        subject.cn.clone()
+    };
     ChainCert::Parsed(Box::new(CertSummary {
         self_signed: subject == issuer,
+        spki_sha256: crate::x509::sha256_hex(subject.text.as_bytes()),
         subject,
         issuer,
-        sans: Vec::new(),
+        sans,
         not_before: 1_700_000_000,
         not_after: 1_800_000_000,
         is_ca,
         has_sct: false,
         key: "EC 256".into(),
         sha256: "ab".repeat(32),
+        key_id: None,
+        authority_key_id: None,
     }))
+}
+
+/// The same certificate with another key: a CA of the same name minted by someone else.
+pub fn rekey(cert: &mut ChainCert, seed: &str) {
+    if let ChainCert::Parsed(summary) = cert {
+        summary.spki_sha256 = crate::x509::sha256_hex(seed.as_bytes());
+    }
 }
 
 /// A completed handshake presenting `chain`, verified as given.
@@ -212,11 +242,11 @@ pub fn handshake(
     }
 }
 
-/// A genuine broker chain: leaf O=Zscaler, issued by a Zscaler CA.
+/// A genuine broker chain: the broker's subject, issued by a Zscaler CA.
 pub fn genuine_broker(host: &str, addr: &str) -> TlsHandshake {
     let ca = dn("ZPA Broker CA", "Zscaler");
     let chain = vec![
-        cert(dn(host, "Zscaler"), ca.clone(), false),
+        cert(broker_subject(host), ca.clone(), false),
         cert(ca.clone(), ca, true),
     ];
     let untrusted = Trust::Untrusted {
@@ -237,11 +267,12 @@ pub fn set_broker_chains(ev: &mut Evidence, chain: impl Fn(&str) -> Vec<ChainCer
     }
 }
 
-/// Replaces every broker-class chain with one re-signed by `ca` (the leaf keeps `leaf_o`).
-pub fn resign_brokers(ev: &mut Evidence, ca: Name, leaf_o: &str) {
+/// Replaces every broker-class chain with one re-signed by `ca`, whose leaf copies the
+/// broker's subject and SANs, as the products do.
+pub fn resign_brokers(ev: &mut Evidence, ca: Name) {
     set_broker_chains(ev, |sni| {
         vec![
-            cert(dn(sni, leaf_o), ca.clone(), false),
+            cert(broker_subject(sni), ca.clone(), false),
             cert(ca.clone(), ca.clone(), true),
         ]
     });

@@ -1,140 +1,41 @@
 //! TLS rules: is the connector's channel re-signed by an inspecting proxy, and by which one.
 //!
 //! A ZPA connector pins Zscaler's certificates, so any re-signing breaks it, and a plain TCP
-//! connect cannot see it: that is why these rules rank above the port rules. A chain is
-//! genuine when it verifies against a declared anchor (when one is declared for its class),
-//! against Mozilla's roots (control hosts), or carries Zscaler's identity (brokers: Zscaler
-//! publishes no anchor). Otherwise the issuing CA is matched against the interceptor catalog
-//! to name the product; an unknown issuer is still reported, as an unnamed proxy.
+//! connect cannot see it: that is why these rules rank above the port rules. Whether a chain
+//! is genuine is decided once, by who signed it ([`super::chain`]), never by what its leaf
+//! claims: re-signing proxies copy the leaf's subject and SANs.
 
+use super::chain::{Judgement, Signer};
 use super::{Cause, Check, CheckStatus, Facts, Severity, list};
-use crate::evidence::{ChainCert, HandshakeResult, TlsHandshake, Trust};
-use crate::plan::{Plan, TrustClass};
-use crate::profile::Interceptor;
+use crate::evidence::{ChainCert, TlsHandshake};
+use crate::plan::{Origin, TrustClass};
+use crate::x509::CertSummary;
 
-/// What a handshake's chain means.
-enum Judgement<'a> {
-    /// Genuine, accepted by this.
-    Genuine(String),
-    /// Re-signed.
-    Intercepted {
-        /// The product, when the catalog names it, and the pattern that matched.
-        product: Option<(&'a Interceptor, &'a str)>,
-        /// Why it is not genuine.
-        why: String,
-        /// How sure.
-        confidence: f64,
-    },
-    /// The handshake never showed a usable chain: reset, silence, alert, garbage.
-    Blocked(String),
-    /// Nothing to judge (the TCP connect failed, or the run ended first).
-    Nothing,
+/// Every handshake with its judgement.
+fn judged<'f, 'a>(
+    facts: &'f Facts<'a>,
+) -> impl Iterator<Item = (&'a TlsHandshake, &'f Judgement<'a>)> + 'f {
+    facts.evidence.tls.handshakes.iter().zip(&facts.tls)
 }
 
-fn judge<'a>(h: &'a TlsHandshake, plan: &'a Plan) -> Judgement<'a> {
-    if let Some(ChainCert::Unparsable { error, len, .. }) =
-        h.chain.iter().find(|c| c.parsed().is_none())
-    {
-        return Judgement::Blocked(format!(
-            "the server sent a certificate that does not parse ({len} bytes: {error})"
-        ));
-    }
-    let (Some(leaf), Some(verification)) =
-        (h.chain.first().and_then(ChainCert::parsed), &h.verification)
-    else {
-        return match &h.result {
-            HandshakeResult::Reset => {
-                Judgement::Blocked("reset right after the ClientHello".into())
-            }
-            HandshakeResult::Closed => Judgement::Blocked("closed during the handshake".into()),
-            HandshakeResult::TimedOut { ms } => Judgement::Blocked(format!(
-                "no answer to the ClientHello in {}",
-                crate::evidence::secs(*ms)
-            )),
-            HandshakeResult::Alert { alert } => Judgement::Blocked(format!("TLS alert {alert}")),
-            HandshakeResult::Failed { detail } => Judgement::Blocked(detail.clone()),
-            // The TCP, proxy and run rules speak for these.
-            HandshakeResult::Completed { .. }
-            | HandshakeResult::ConnectFailed { .. }
-            | HandshakeResult::ProxyUnreachable { .. }
-            | HandshakeResult::ProxyRefused { .. }
-            | HandshakeResult::DeadlineReached => Judgement::Nothing,
-        };
-    };
-    if plan.has_anchors(h.class) {
-        return match &verification.anchor {
-            Some(path) => Judgement::Genuine(format!("the declared anchor {path}")),
-            None => Judgement::Intercepted {
-                product: product(h, &plan.interceptors),
-                why: "it does not chain to the anchor declared for it".into(),
-                confidence: 0.95,
-            },
-        };
-    }
-    let product = product(h, &plan.interceptors);
-    match h.class {
-        TrustClass::Control => {
-            if verification.mozilla == Trust::Verified {
-                return Judgement::Genuine("Mozilla's roots".into());
-            }
-            let why = if verification.system == Trust::Verified {
-                "it is trusted only by the system store, where an enterprise CA was added"
-            } else {
-                "it is trusted by neither Mozilla's roots nor the system store"
-            };
-            Judgement::Intercepted {
-                product,
-                why: why.into(),
-                confidence: 0.9,
-            }
-        }
-        TrustClass::Broker => {
-            if product.is_some() {
-                return Judgement::Intercepted {
-                    product,
-                    why: "its issuer is a known inspection CA".into(),
-                    confidence: 0.9,
-                };
-            }
-            let identity = plan.tls.broker_identity.to_lowercase();
-            if !identity.is_empty()
-                && leaf
-                    .subject
-                    .o
-                    .iter()
-                    .any(|o| o.to_lowercase().contains(&identity))
-            {
-                return Judgement::Genuine(format!("its identity O={}", plan.tls.broker_identity));
-            }
-            Judgement::Intercepted {
-                product: None,
-                why: format!(
-                    "its leaf is not Zscaler's (subject {}, expected O={})",
-                    leaf.subject.text, plan.tls.broker_identity
-                ),
-                confidence: 0.75,
-            }
-        }
+/// The handshakes of `class` with their judgements.
+fn of_class<'f, 'a>(
+    facts: &'f Facts<'a>,
+    class: TrustClass,
+) -> impl Iterator<Item = (&'a TlsHandshake, &'f Judgement<'a>)> + 'f {
+    judged(facts).filter(move |(h, _)| h.class == class)
+}
+
+/// Where a handshake went, as the evidence names it.
+fn place(h: &TlsHandshake) -> String {
+    match &h.origin {
+        Origin::SavedChain { file } => format!("{} (the chain saved in {file})", h.sni),
+        _ => format!("{} [{}]:{}", h.sni, h.addr, h.port),
     }
 }
 
-/// The first catalog product whose pattern appears in a CA name of the chain.
-fn product<'a>(h: &TlsHandshake, catalog: &'a [Interceptor]) -> Option<(&'a Interceptor, &'a str)> {
-    let certs: Vec<_> = h.chain.iter().filter_map(ChainCert::parsed).collect();
-    let mut values: Vec<String> = Vec::new();
-    if let Some(leaf) = certs.first() {
-        values.extend(leaf.issuer.values_lowercase());
-    }
-    for ca in certs.iter().skip(1) {
-        values.extend(ca.subject.values_lowercase());
-        values.extend(ca.issuer.values_lowercase());
-    }
-    catalog.iter().find_map(|p| {
-        p.patterns
-            .iter()
-            .find(|pattern| values.iter().any(|v| v.contains(pattern.as_str())))
-            .map(|pattern| (p, pattern.as_str()))
-    })
+fn leaf(h: &TlsHandshake) -> Option<&CertSummary> {
+    h.chain.first().and_then(ChainCert::parsed)
 }
 
 /// Traits of a proxy-minted chain, as supporting evidence: a publicly trusted leaf carries
@@ -201,53 +102,46 @@ fn clock_hint(h: &TlsHandshake) -> Option<String> {
     }
 }
 
-/// The issuer line and fingerprint a support engineer quotes.
-fn issuer_lines(h: &TlsHandshake) -> Vec<String> {
-    let certs: Vec<_> = h.chain.iter().filter_map(ChainCert::parsed).collect();
-    let mut lines = Vec::new();
-    if let Some(leaf) = certs.first() {
+/// The issuer, its fingerprint, and what the leaf copied: the lines a support engineer quotes.
+fn issuer_lines(h: &TlsHandshake, signer: Option<&Signer>) -> Vec<String> {
+    let Some(leaf) = leaf(h) else {
+        return Vec::new();
+    };
+    let mut lines = vec![format!(
+        "{} presented a leaf issued by {}",
+        place(h),
+        leaf.issuer.text
+    )];
+    if let Some(via) = &h.via_proxy {
         lines.push(format!(
-            "{} [{}]:{} presented a leaf issued by {}",
-            h.sni, h.addr, h.port, leaf.issuer.text
-        ));
-        if let Some(via) = &h.via_proxy {
-            lines.push(format!(
-                "tunnelled through the proxy {via}, as the connector would"
-            ));
-        }
-        let issuing = certs.get(1).unwrap_or(leaf);
-        lines.push(format!(
-            "{} sha256 {}",
-            if certs.len() > 1 {
-                "issuing CA"
-            } else {
-                "leaf (no CA sent)"
-            },
-            issuing.sha256
+            "tunnelled through the proxy {via}, as the connector would"
         ));
     }
+    match signer {
+        Some(signer) if signer.cert.is_some() => {
+            lines.push(format!("issuing CA {}", signer.fingerprint()))
+        }
+        _ => lines.push(format!(
+            "leaf (no CA sent) sha256 {}; issuing CA {}",
+            leaf.sha256,
+            signer.map_or_else(|| "unknown".into(), Signer::fingerprint)
+        )),
+    }
+    lines.push(format!(
+        "the leaf's subject ({}) is whatever the proxy copied from the real server: only the \
+         issuer tells them apart",
+        leaf.subject.text
+    ));
     lines
-}
-
-fn broker_class<'a>(facts: &'a Facts) -> impl Iterator<Item = &'a TlsHandshake> {
-    facts
-        .evidence
-        .tls
-        .handshakes
-        .iter()
-        .filter(|h| h.class == TrustClass::Broker)
 }
 
 /// `tls.handshake_blocked`: the TCP connect works but no TLS session can be set up.
 pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
-    let plan = &facts.evidence.plan;
     let mut genuine = 0;
     let mut blocked = Vec::new();
-    for h in broker_class(facts) {
-        match judge(h, plan) {
-            Judgement::Blocked(how) => {
-                blocked.push(format!("{} [{}]:{}: {how}", h.sni, h.addr, h.port))
-            }
+    for (h, judgement) in of_class(facts, TrustClass::Broker) {
+        match judgement {
+            Judgement::Blocked(how) => blocked.push(format!("{}: {how}", place(h))),
             Judgement::Genuine(_) => genuine += 1,
             _ => {}
         }
@@ -277,35 +171,85 @@ pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
     ]
 }
 
+/// The product's name, or the unnamed proxy's issuer.
+fn who(judgement: &Judgement, h: &TlsHandshake) -> String {
+    match judgement {
+        Judgement::Intercepted {
+            product: Some((p, _)),
+            ..
+        } => p.name.clone(),
+        _ => format!(
+            "an unnamed proxy (issuer {})",
+            leaf(h).map_or("?", |c| c.issuer.text.as_str())
+        ),
+    }
+}
+
+/// [`who`], with the issuer also for a named product: the check line is what gets quoted.
+fn who_and_issuer(judgement: &Judgement, h: &TlsHandshake) -> String {
+    match judgement {
+        Judgement::Intercepted {
+            product: Some(_), ..
+        } => format!(
+            "{} (issuer {})",
+            who(judgement, h),
+            leaf(h).map_or("?", |c| c.issuer.text.as_str())
+        ),
+        _ => who(judgement, h),
+    }
+}
+
+/// The control hosts whose chains the same CA re-signs: one proxy, named once.
+fn same_signer_on_control<'a>(facts: &Facts<'a>, signer: &Signer) -> Vec<&'a str> {
+    let mut hosts: Vec<&str> = of_class(facts, TrustClass::Control)
+        .filter_map(|(h, j)| match j {
+            Judgement::Intercepted {
+                signer: Some(other),
+                ..
+            } if other.same(signer) => Some(h.sni.as_str()),
+            _ => None,
+        })
+        .collect();
+    hosts.dedup();
+    hosts
+}
+
 /// `tls.intercepted`: the connector's own channel is re-signed.
 pub(super) fn intercepted(facts: &Facts) -> Vec<Cause> {
-    let plan = &facts.evidence.plan;
-    let hits: Vec<(&TlsHandshake, Judgement)> = broker_class(facts)
-        .map(|h| (h, judge(h, plan)))
-        .filter(|(_, j)| matches!(j, Judgement::Intercepted { .. }))
+    let hits: Vec<(&TlsHandshake, &Judgement)> = of_class(facts, TrustClass::Broker)
+        .filter(|(_, j)| j.intercepted())
         .collect();
-    let Some((
+    let Some(&(
         first,
-        Judgement::Intercepted {
+        judgement @ Judgement::Intercepted {
             product,
             why,
             confidence,
+            signer,
         },
     )) = hits.first()
     else {
         return Vec::new();
     };
-    let (product, confidence) = (*product, *confidence);
-    let named = product.map(|(p, _)| p.name.as_str());
-    let mut evidence = issuer_lines(first);
-    if let Some((p, pattern)) = product {
+    let named = product.as_ref().map(|(p, _)| p.name.as_str());
+    let mut evidence = issuer_lines(first, signer.as_ref());
+    if let Some((p, how)) = product {
         evidence.push(format!(
-            "named {} by the issuer match '{pattern}' (confidence {:.2}; {})",
+            "named {} by {how} (confidence {:.2}; {})",
             p.name, p.confidence, p.source
         ));
     }
     evidence.push(format!("not genuine because {why}"));
     evidence.extend(shape_lines(first));
+    if let Some(signer) = signer {
+        let control = same_signer_on_control(facts, signer);
+        if !control.is_empty() {
+            evidence.push(format!(
+                "the same CA re-signs the control host {}: one proxy inspects all of this VM's TLS",
+                list(&control, 4)
+            ));
+        }
+    }
     if hits.len() > 1 {
         let others: Vec<String> = hits[1..]
             .iter()
@@ -314,15 +258,16 @@ pub(super) fn intercepted(facts: &Facts) -> Vec<Cause> {
         evidence.push(format!("the same on {}", list(&others, 4)));
     }
     let bypass = product
+        .as_ref()
         .and_then(|(p, _)| p.bypass.as_deref())
         .map(|b| format!(" In {}, that is {b}.", named.unwrap_or("the proxy")))
         .unwrap_or_default();
     vec![
-        Cause::new("tls.intercepted", Severity::Blocking, confidence)
-            .title(match named {
-                Some(name) => format!("TLS to the brokers is intercepted by {name}"),
-                None => "TLS to the brokers is intercepted by an unnamed proxy".into(),
-            })
+        Cause::new("tls.intercepted", Severity::Blocking, *confidence)
+            .title(format!(
+                "TLS to the brokers is intercepted by {}",
+                who(judgement, first)
+            ))
             .detail(format!(
                 "The certificate presented for {} is re-signed: {why}. The connector pins \
                  Zscaler's certificates, so its enrollment and control channel fail (\"self signed \
@@ -339,29 +284,24 @@ pub(super) fn intercepted(facts: &Facts) -> Vec<Cause> {
 
 /// `tls.inspection_on_path`: re-signing seen on a control host only.
 pub(super) fn inspection_on_path(facts: &Facts) -> Vec<Cause> {
-    let plan = &facts.evidence.plan;
-    if broker_class(facts).any(|h| matches!(judge(h, plan), Judgement::Intercepted { .. })) {
+    if of_class(facts, TrustClass::Broker).any(|(_, j)| j.intercepted()) {
         return Vec::new();
     }
-    let hit = facts
-        .evidence
-        .tls
-        .handshakes
-        .iter()
-        .filter(|h| h.class == TrustClass::Control)
-        .find_map(|h| match judge(h, plan) {
-            Judgement::Intercepted { product, why, .. } => Some((h, product, why)),
-            _ => None,
-        });
-    let Some((h, product, why)) = hit else {
+    let Some((h, judgement)) = of_class(facts, TrustClass::Control).find(|(_, j)| j.intercepted())
+    else {
         return Vec::new();
     };
-    let mut evidence = issuer_lines(h);
+    let Judgement::Intercepted { why, signer, .. } = judgement else {
+        unreachable!("filtered");
+    };
+    let mut evidence = issuer_lines(h, signer.as_ref());
     evidence.push(format!("not genuine because {why}"));
-    let name = product.map_or("an unnamed proxy", |(p, _)| p.name.as_str());
     vec![
         Cause::new("tls.inspection_on_path", Severity::Warning, 0.8)
-            .title(format!("An SSL-inspecting proxy ({name}) is on the path"))
+            .title(format!(
+                "An SSL-inspecting proxy ({}) is on the path",
+                who(judgement, h)
+            ))
             .detail(format!(
                 "{} is re-signed ({why}). The broker channel was not seen re-signed, so it may be \
                  exempt; package and software downloads are not.",
@@ -390,9 +330,7 @@ pub(super) fn check(facts: &Facts) -> Check {
         return check;
     }
     let handshakes = &facts.evidence.tls.handshakes;
-    let judged: Vec<(&TlsHandshake, Judgement)> = handshakes
-        .iter()
-        .map(|h| (h, judge(h, plan)))
+    let judged: Vec<(&TlsHandshake, &Judgement)> = judged(facts)
         .filter(|(_, j)| !matches!(j, Judgement::Nothing))
         .collect();
     if judged.is_empty() {
@@ -403,10 +341,39 @@ pub(super) fn check(facts: &Facts) -> Check {
         });
         return check;
     }
+    let first_bad = |class: TrustClass| {
+        judged
+            .iter()
+            .filter(|(h, _)| h.class == class)
+            .find(|(_, j)| !matches!(j, Judgement::Genuine(_)))
+            .copied()
+    };
+    // One issuer, one judgement: a CA re-signing the brokers and the control hosts is one
+    // proxy, named once.
+    let shared = match (
+        first_bad(TrustClass::Broker),
+        first_bad(TrustClass::Control),
+    ) {
+        (
+            Some((
+                h,
+                j @ Judgement::Intercepted {
+                    signer: Some(a), ..
+                },
+            )),
+            Some((
+                _,
+                Judgement::Intercepted {
+                    signer: Some(b), ..
+                },
+            )),
+        ) if a.same(b) => Some((h, j)),
+        _ => None,
+    };
     let mut parts = Vec::new();
     let mut worst = CheckStatus::Pass;
     for class in [TrustClass::Broker, TrustClass::Control] {
-        let of_class: Vec<&(&TlsHandshake, Judgement)> =
+        let of_class: Vec<&(&TlsHandshake, &Judgement)> =
             judged.iter().filter(|(h, _)| h.class == class).collect();
         if of_class.is_empty() {
             continue;
@@ -415,14 +382,10 @@ pub(super) fn check(facts: &Facts) -> Check {
             TrustClass::Broker => "brokers",
             TrustClass::Control => "control hosts",
         };
-        let bad = of_class
-            .iter()
-            .find(|(_, j)| !matches!(j, Judgement::Genuine(_)));
-        match bad {
-            None => {
-                let by = match &of_class[0].1 {
-                    Judgement::Genuine(by) => by.clone(),
-                    _ => unreachable!("all genuine"),
+        match (first_bad(class), shared) {
+            (None, _) => {
+                let Judgement::Genuine(by) = of_class[0].1 else {
+                    unreachable!("all genuine");
                 };
                 parts.push(format!(
                     "{label}: {}/{} genuine, accepted by {by}",
@@ -430,20 +393,23 @@ pub(super) fn check(facts: &Facts) -> Check {
                     of_class.len()
                 ));
             }
-            Some((h, j)) => {
-                let text = match j {
-                    Judgement::Intercepted { product, .. } => format!(
-                        "{label}: intercepted by {} (issuer {})",
-                        product.map_or("an unnamed proxy", |(p, _)| p.name.as_str()),
-                        h.chain
-                            .first()
-                            .and_then(ChainCert::parsed)
-                            .map_or("?", |c| c.issuer.text.as_str())
-                    ),
+            (Some(_), Some((h, j))) => {
+                if class == TrustClass::Broker {
+                    parts.push(format!(
+                        "brokers and control hosts: intercepted by {} (one CA re-signs both)",
+                        who_and_issuer(j, h)
+                    ));
+                }
+                worst = CheckStatus::Fail;
+            }
+            (Some((h, j)), None) => {
+                parts.push(match j {
+                    Judgement::Intercepted { .. } => {
+                        format!("{label}: intercepted by {}", who_and_issuer(j, h))
+                    }
                     Judgement::Blocked(how) => format!("{label}: handshake cut off ({how})"),
-                    _ => unreachable!("filtered"),
-                };
-                parts.push(text);
+                    _ => unreachable!("not genuine, not nothing"),
+                });
                 let status = if class == TrustClass::Broker {
                     CheckStatus::Fail
                 } else {
@@ -477,13 +443,13 @@ mod tests {
         let cases: &[(&str, Fault, &str, Severity)] = &[
             (
                 "FortiGate re-signs the brokers",
-                |ev| resign_brokers(ev, dn("FortiGate CA", "Fortinet"), "Zscaler"),
+                |ev| resign_brokers(ev, dn("FortiGate CA", "Fortinet")),
                 "tls.intercepted",
                 Severity::Blocking,
             ),
             (
-                "an unknown proxy re-signs with its own leaf",
-                |ev| resign_brokers(ev, dn("Corp Inspection CA", "Corp"), "Corp"),
+                "an unknown proxy re-signs, copying the broker's subject",
+                |ev| resign_brokers(ev, dn("Corp Inspection CA", "Corp")),
                 "tls.intercepted",
                 Severity::Blocking,
             ),
@@ -496,7 +462,6 @@ mod tests {
                             "Zscaler Intermediate Root CA (zscaler.net) (t)",
                             "Zscaler Inc.",
                         ),
-                        "Zscaler",
                     )
                 },
                 "tls.intercepted",
@@ -539,7 +504,7 @@ mod tests {
     #[test]
     fn the_product_and_its_bypass_term_are_named() {
         let mut ev = healthy();
-        resign_brokers(&mut ev, dn("FortiGate CA", "Fortinet"), "Zscaler");
+        resign_brokers(&mut ev, dn("FortiGate CA", "Fortinet"));
         let d = diagnose(&ev);
         let cause = &d.causes[0];
         assert!(
@@ -571,7 +536,7 @@ mod tests {
     fn interception_outranks_a_dropped_9000_and_both_are_reported() {
         let mut ev = healthy();
         set_port(&mut ev, 9000, timed_out());
-        resign_brokers(&mut ev, dn("mitmproxy", "mitmproxy"), "mitmproxy");
+        resign_brokers(&mut ev, dn("mitmproxy", "mitmproxy"));
         assert_eq!(ids(&ev), ["tls.intercepted", "egress.tcp_9000_blocked"]);
     }
 
@@ -634,7 +599,7 @@ mod tests {
     #[test]
     fn shape_and_clock_hints() {
         let mut ev = healthy();
-        resign_brokers(&mut ev, dn("Corp Inspection CA", "Corp"), "Corp");
+        resign_brokers(&mut ev, dn("Corp Inspection CA", "Corp"));
         for h in &mut ev.tls.handshakes {
             h.local_time = 1_700_000_000 - 120;
         }
@@ -669,5 +634,332 @@ mod tests {
             }]
         });
         assert_eq!(ids(&ev)[0], "tls.handshake_blocked");
+    }
+
+    /// The judgement over subject × issuer × anchor × system store: only the issuers and
+    /// declared trust decide, never the leaf's subject.
+    #[test]
+    fn judgement_table() {
+        use crate::evidence::ChainVerification;
+        /// The leaf's subject.
+        #[derive(Clone, Copy, Debug)]
+        enum Subject {
+            Broker,
+            Other,
+        }
+        /// Who signed it.
+        #[derive(Clone, Copy, Debug)]
+        enum Issuer {
+            ZscalerBrokerCa,
+            ZiaInspection,
+            Fortinet,
+            Unknown,
+            /// An enterprise CA named like Zscaler's: the hardest case.
+            ZscalerNamedEnterprise,
+            /// A Zscaler-named intermediate under an unknown root.
+            ZscalerUnderUnknownRoot,
+            SelfSigned,
+        }
+        /// What was declared.
+        #[derive(Clone, Copy, Debug)]
+        enum Anchor {
+            None,
+            Matches,
+            Other,
+        }
+        let subjects = [Subject::Broker, Subject::Other];
+        let issuers = [
+            Issuer::ZscalerBrokerCa,
+            Issuer::ZiaInspection,
+            Issuer::Fortinet,
+            Issuer::Unknown,
+            Issuer::ZscalerNamedEnterprise,
+            Issuer::ZscalerUnderUnknownRoot,
+            Issuer::SelfSigned,
+        ];
+        for subject in subjects {
+            for issuer in issuers {
+                for anchor in [Anchor::None, Anchor::Matches, Anchor::Other] {
+                    for system in [false, true] {
+                        let mut ev = healthy();
+                        set_broker_chains(&mut ev, |sni| {
+                            let leaf = match subject {
+                                Subject::Broker => broker_subject(sni),
+                                Subject::Other => dn(sni, "Example Corp"),
+                            };
+                            let (ca, root) = match issuer {
+                                Issuer::ZscalerBrokerCa => (dn("ZPA Broker CA", "Zscaler"), None),
+                                Issuer::ZiaInspection => (
+                                    dn(
+                                        "Zscaler Intermediate Root CA (zscaler.net)",
+                                        "Zscaler Inc.",
+                                    ),
+                                    Some(dn("Zscaler Root CA", "Zscaler Inc.")),
+                                ),
+                                Issuer::Fortinet => (dn("FortiGate CA", "Fortinet"), None),
+                                Issuer::Unknown => {
+                                    (dn("Acme Corp Egress Inspection CA", "Acme Corp"), None)
+                                }
+                                Issuer::ZscalerNamedEnterprise => {
+                                    (dn("Zscaler Egress CA", "Zscaler"), None)
+                                }
+                                Issuer::ZscalerUnderUnknownRoot => (
+                                    dn("ZPA Broker CA", "Zscaler"),
+                                    Some(dn("Acme Root", "Acme Corp")),
+                                ),
+                                Issuer::SelfSigned => {
+                                    let own = leaf.clone();
+                                    return vec![cert(leaf, own, false)];
+                                }
+                            };
+                            let top = root.clone().unwrap_or_else(|| ca.clone());
+                            let mut chain =
+                                vec![cert(leaf, ca.clone(), false), cert(ca, top.clone(), true)];
+                            if let Some(root) = root {
+                                chain.push(cert(root, top, true));
+                            }
+                            chain
+                        });
+                        if !matches!(anchor, Anchor::None) {
+                            ev.plan.trust.push(TrustFile {
+                                class: Some(TrustClass::Broker),
+                                path: "broker-ca.pem".into(),
+                                subjects: vec![],
+                            });
+                        }
+                        for h in ev
+                            .tls
+                            .handshakes
+                            .iter_mut()
+                            .filter(|h| h.class == TrustClass::Broker)
+                        {
+                            h.verification = Some(ChainVerification {
+                                mozilla: Trust::Untrusted {
+                                    reason: "UnknownIssuer".into(),
+                                },
+                                system: if system {
+                                    Trust::Verified
+                                } else {
+                                    Trust::NotChecked
+                                },
+                                anchor: matches!(anchor, Anchor::Matches)
+                                    .then(|| "broker-ca.pem".into()),
+                            });
+                        }
+                        let genuine = match anchor {
+                            Anchor::Matches => true,
+                            Anchor::Other => false,
+                            Anchor::None => {
+                                matches!(
+                                    issuer,
+                                    Issuer::ZscalerBrokerCa | Issuer::ZscalerNamedEnterprise
+                                ) && !system
+                            }
+                        };
+                        let d = diagnose(&ev);
+                        let what = format!(
+                            "{subject:?} × {issuer:?} × anchor {anchor:?} × system store {system}"
+                        );
+                        if genuine {
+                            assert!(
+                                d.causes.iter().all(|c| !c.id.starts_with("tls.")),
+                                "{what}: {:?}",
+                                d.causes
+                            );
+                            let tls = d.checks.iter().find(|c| c.id == "tls").unwrap();
+                            let basis = if matches!(anchor, Anchor::Matches) {
+                                "the declared anchor"
+                            } else {
+                                "issuer's name"
+                            };
+                            assert!(tls.summary.contains(basis), "{what}: {}", tls.summary);
+                        } else {
+                            assert_eq!(d.causes[0].id, "tls.intercepted", "{what}: {:?}", d.causes);
+                            assert_eq!(d.causes[0].severity, Severity::Blocking, "{what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unnamed_issuer_is_shown_with_its_fingerprint() {
+        let mut ev = healthy();
+        resign_brokers(&mut ev, dn("Acme Corp Egress Inspection CA", "Acme Corp"));
+        let d = diagnose(&ev);
+        let top = &d.causes[0];
+        assert!(
+            top.title.ends_with(
+                "an unnamed proxy (issuer CN=Acme Corp Egress Inspection CA, O=Acme Corp)"
+            ),
+            "{}",
+            top.title
+        );
+        let evidence = top.evidence.join("\n");
+        assert!(evidence.contains("issuing CA sha256 "), "{evidence}");
+        assert!(evidence.contains("(key sha256 "), "{evidence}");
+        assert!(
+            evidence.contains("copies the broker's subject"),
+            "{evidence}"
+        );
+    }
+
+    /// The same CA signs the brokers' and the control hosts' chains: both are intercepted,
+    /// and the proxy is named once.
+    #[test]
+    fn one_issuer_one_judgement() {
+        let mut ev = healthy();
+        let ca = dn("Acme Corp Egress Inspection CA", "Acme Corp");
+        resign_brokers(&mut ev, ca.clone());
+        for h in ev
+            .tls
+            .handshakes
+            .iter_mut()
+            .filter(|h| h.class == TrustClass::Control)
+        {
+            h.verification.as_mut().unwrap().mozilla = Trust::Untrusted {
+                reason: "UnknownIssuer".into(),
+            };
+            h.chain = vec![
+                cert(dn(&h.sni, "Zscaler"), ca.clone(), false),
+                cert(ca.clone(), ca.clone(), true),
+            ];
+        }
+        let d = diagnose(&ev);
+        assert_eq!(d.causes[0].id, "tls.intercepted");
+        assert!(
+            !d.causes.iter().any(|c| c.id == "tls.inspection_on_path"),
+            "{:?}",
+            d.causes
+        );
+        assert!(
+            d.causes[0]
+                .evidence
+                .iter()
+                .any(|l| l
+                    .starts_with("the same CA re-signs the control host dist.private.zscaler.com")),
+            "{:?}",
+            d.causes[0].evidence
+        );
+        let tls = d.checks.iter().find(|c| c.id == "tls").unwrap();
+        assert_eq!(
+            tls.summary
+                .matches("Acme Corp Egress Inspection CA")
+                .count(),
+            1,
+            "{}",
+            tls.summary
+        );
+        assert!(
+            tls.summary
+                .starts_with("brokers and control hosts: intercepted by an unnamed proxy"),
+            "{}",
+            tls.summary
+        );
+
+        // Even a CA named like Zscaler's is caught when it also signs a control host.
+        let mut ev = healthy();
+        let zscalerish = dn("ZPA Broker CA", "Zscaler");
+        for h in ev
+            .tls
+            .handshakes
+            .iter_mut()
+            .filter(|h| h.class == TrustClass::Control)
+        {
+            h.verification.as_mut().unwrap().mozilla = Trust::Untrusted {
+                reason: "UnknownIssuer".into(),
+            };
+            h.chain = vec![
+                cert(dn(&h.sni, "Zscaler"), zscalerish.clone(), false),
+                cert(zscalerish.clone(), zscalerish.clone(), true),
+            ];
+        }
+        assert_eq!(ids(&ev)[0], "tls.intercepted");
+    }
+
+    /// A CA of the same name with another key is another CA.
+    #[test]
+    fn same_name_other_key_is_not_the_same_signer() {
+        let mut ev = healthy();
+        for h in ev
+            .tls
+            .handshakes
+            .iter_mut()
+            .filter(|h| h.class == TrustClass::Control)
+        {
+            let ca = dn("ZPA Broker CA", "Zscaler");
+            let mut ca_cert = cert(ca.clone(), ca.clone(), true);
+            rekey(&mut ca_cert, "another key");
+            h.chain = vec![cert(dn(&h.sni, "Zscaler"), ca, false), ca_cert];
+        }
+        assert!(
+            ids(&ev).iter().all(|id| !id.starts_with("tls.")),
+            "{:?}",
+            ids(&ev)
+        );
+    }
+
+    /// ZIA is recognised by its root's key even when its CAs are renamed.
+    #[test]
+    fn zia_is_named_by_its_key() {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let pem = include_str!("../../fixtures/chains/zia-root-2014/ca.pem");
+        let der = CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
+        let mut root = crate::x509::summarize(&der).unwrap();
+        assert_eq!(
+            root.spki_sha256,
+            "a3d43860a9265aa0394cce5b17a6f4e8b3f13dfbf639ae0f558e55b535492779"
+        );
+        root.subject = dn("Renamed Root", "Someone");
+        let mut ev = healthy();
+        let ca = dn("Renamed Intermediate", "Someone");
+        set_broker_chains(&mut ev, |sni| {
+            vec![
+                cert(broker_subject(sni), ca.clone(), false),
+                cert(ca.clone(), root.subject.clone(), true),
+                crate::evidence::ChainCert::Parsed(Box::new(root.clone())),
+            ]
+        });
+        let d = diagnose(&ev);
+        assert!(
+            d.causes[0]
+                .title
+                .ends_with("intercepted by Zscaler ZIA (SSL inspection)"),
+            "{}",
+            d.causes[0].title
+        );
+    }
+
+    /// A confirmed broker CA pins by name and key: a same-named CA with another key does not pass.
+    #[test]
+    fn a_known_broker_ca_needs_its_key() {
+        let mut ev = healthy();
+        let spki = crate::x509::sha256_hex(dn("ZPA Broker CA", "Zscaler").text.as_bytes());
+        ev.plan.broker_cas.push(crate::profile::KnownCa {
+            cn: "zpa broker ca".into(),
+            spki_sha256: spki,
+            key_id: None,
+            source: "test".into(),
+        });
+        let d = diagnose(&ev);
+        let tls = d.checks.iter().find(|c| c.id == "tls").unwrap();
+        assert!(
+            tls.summary.contains("the confirmed broker CA"),
+            "{}",
+            tls.summary
+        );
+        for h in ev
+            .tls
+            .handshakes
+            .iter_mut()
+            .filter(|h| h.class == TrustClass::Broker)
+        {
+            rekey(&mut h.chain[1], "someone else's key");
+        }
+        let d = diagnose(&ev);
+        let tls = d.checks.iter().find(|c| c.id == "tls").unwrap();
+        assert!(tls.summary.contains("issuer's name"), "{}", tls.summary);
     }
 }

@@ -93,8 +93,6 @@ impl Verifiers {
     /// Builds the verifiers; reads the system bundle named by the plan (under `--root`).
     pub fn new(plan: &Plan, anchors: &[Anchor]) -> Verifiers {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mozilla = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let mozilla = verifier(mozilla, &provider).expect("Mozilla's roots are not empty");
         let (system, store) = match plan
             .system_trust
             .iter()
@@ -120,6 +118,24 @@ impl Verifiers {
                 },
             ),
         };
+        Verifiers::with(provider, system, store, anchors)
+    }
+
+    /// Builds the verifiers for a chain judged away from the VM it was seen on (`explain
+    /// --chain`): Mozilla's roots and the anchors, but no system store, which is that VM's.
+    pub fn offline(anchors: &[Anchor]) -> Verifiers {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Verifiers::with(provider, None, StoreState::NotRead, anchors)
+    }
+
+    fn with(
+        provider: Arc<CryptoProvider>,
+        system: Option<Arc<WebPkiServerVerifier>>,
+        store: StoreState,
+        anchors: &[Anchor],
+    ) -> Verifiers {
+        let mozilla = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mozilla = verifier(mozilla, &provider).expect("Mozilla's roots are not empty");
         let anchors = anchors
             .iter()
             .filter_map(|a| {
@@ -214,6 +230,15 @@ pub struct Target {
 
 /// Performs one handshake and judges nothing: records the chain and how it verifies.
 pub async fn handshake(target: Target, timeout: Duration, verifiers: &Verifiers) -> TlsHandshake {
+    capture(target, timeout, verifiers).await.0
+}
+
+/// Like [`handshake`], also returning the presented certificates themselves (`chain`).
+pub async fn capture(
+    target: Target,
+    timeout: Duration,
+    verifiers: &Verifiers,
+) -> (TlsHandshake, Vec<CertificateDer<'static>>) {
     let recorder = Arc::new(Recorder {
         chain: Mutex::new(Vec::new()),
         provider: verifiers.provider.clone(),
@@ -234,10 +259,48 @@ pub async fn handshake(target: Target, timeout: Duration, verifiers: &Verifiers)
         },
     };
     let chain = std::mem::take(&mut *recorder.chain.lock().expect("not poisoned"));
+    let mut handshake = record(&chain, target, result, verifiers);
+    handshake.local_time = chrono::Utc::now().timestamp();
+    (handshake, chain)
+}
+
+/// A chain saved from an earlier handshake (a PEM bundle, `openssl s_client -showcerts`
+/// output), recorded as if it had just been presented for `sni`, so the same rules judge it.
+/// Nothing is contacted; no local time is recorded, since the chain was not seen now.
+pub fn saved(
+    chain: &[CertificateDer<'static>],
+    file: &str,
+    sni: &str,
+    class: TrustClass,
+    verifiers: &Verifiers,
+) -> TlsHandshake {
+    let target = Target {
+        addr: IpAddr::from([0, 0, 0, 0]),
+        port: 0,
+        sni: sni.to_string(),
+        origin: Origin::SavedChain {
+            file: file.to_string(),
+        },
+        class,
+        via: None,
+    };
+    let result = HandshakeResult::Completed {
+        protocol: "unknown (saved chain)".into(),
+        ms: 0,
+    };
+    record(chain, target, result, verifiers)
+}
+
+fn record(
+    chain: &[CertificateDer<'static>],
+    target: Target,
+    result: HandshakeResult,
+    verifiers: &Verifiers,
+) -> TlsHandshake {
     let verification = ServerName::try_from(target.sni.clone())
         .ok()
         .filter(|_| !chain.is_empty())
-        .map(|name| verifiers.verify(&chain, &name, target.class));
+        .map(|name| verifiers.verify(chain, &name, target.class));
     TlsHandshake {
         addr: target.addr,
         port: target.port,
@@ -257,9 +320,33 @@ pub async fn handshake(target: Target, timeout: Duration, verifiers: &Verifiers)
             })
             .collect(),
         verification,
-        local_time: chrono::Utc::now().timestamp(),
+        local_time: 0,
         via_proxy: target.via.map(|v| v.label),
     }
+}
+
+/// The certificates of a saved chain: PEM blocks, leaf first, in a PEM bundle or amid the
+/// text of `openssl s_client -showcerts` (whose other lines are skipped). A certificate
+/// repeated right after itself (s_client's "Server certificate" section) counts once.
+pub fn parse_chain(text: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut certs: Vec<CertificateDer<'static>> = Vec::new();
+    for cert in CertificateDer::pem_slice_iter(text.as_bytes()) {
+        let cert = cert.map_err(|e| format!("a PEM block does not decode: {e}"))?;
+        if certs.last() != Some(&cert) {
+            certs.push(cert);
+        }
+    }
+    if certs.is_empty() {
+        return Err("holds no PEM certificate (BEGIN CERTIFICATE block)".into());
+    }
+    if let Some((i, bad)) = certs
+        .iter()
+        .enumerate()
+        .find_map(|(i, c)| x509::summarize(c).err().map(|e| (i, e)))
+    {
+        return Err(format!("certificate {} of the chain: {bad}", i + 1));
+    }
+    Ok(certs)
 }
 
 async fn run(

@@ -47,6 +47,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "log-patterns.toml",
         include_str!("../../checks/log-patterns.toml"),
     ),
+    (
+        "broker-cas.toml",
+        include_str!("../../checks/broker-cas.toml"),
+    ),
 ];
 
 /// What a connector role means for the checks.
@@ -323,12 +327,59 @@ pub struct Interceptor {
     pub bypass: Option<String>,
     /// Where the strings come from.
     pub source: String,
+    /// SHA-256 of the public keys (SubjectPublicKeyInfo) of the product's fixed CAs, lower-case
+    /// hex: a CA re-issued with the same key (Zscaler's root, 2014 and 2025) is still matched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    /// Their subject key identifiers, which the certificates they sign name as authority key
+    /// identifier even when the CA itself is not sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_ids: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Catalog {
     product: Vec<Interceptor>,
+}
+
+/// A CA confirmed to sign Zscaler's broker certificates (`checks/broker-cas.toml`): the only
+/// thing besides a declared anchor that pins a broker chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownCa {
+    /// The CA's common name, compared without regard to case.
+    pub cn: String,
+    /// SHA-256 of its public key (SubjectPublicKeyInfo), lower-case hex.
+    pub spki_sha256: String,
+    /// Its subject key identifier, lower-case hex, to recognise it when only the leaf is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Where it was confirmed.
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnownCas {
+    #[serde(default)]
+    ca: Vec<KnownCa>,
+}
+
+/// The built-in list of confirmed broker CAs (`checks/broker-cas.toml`).
+pub fn broker_cas() -> Vec<KnownCa> {
+    let text = builtin_file("broker-cas.toml").expect("embedded");
+    let list: KnownCas = toml::from_str(text).expect("checks/broker-cas.toml is valid (tested)");
+    list.ca
+        .into_iter()
+        .map(|mut ca| {
+            ca.spki_sha256.make_ascii_lowercase();
+            if let Some(id) = &mut ca.key_id {
+                id.make_ascii_lowercase();
+            }
+            ca
+        })
+        .collect()
 }
 
 /// The built-in interceptor catalog (`checks/interceptors.toml`).
@@ -341,6 +392,8 @@ pub fn interceptors() -> Vec<Interceptor> {
         .into_iter()
         .map(|mut p| {
             p.patterns.iter_mut().for_each(|m| *m = m.to_lowercase());
+            p.keys.iter_mut().for_each(|k| k.make_ascii_lowercase());
+            p.key_ids.iter_mut().for_each(|k| k.make_ascii_lowercase());
             p
         })
         .collect()

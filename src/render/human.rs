@@ -235,6 +235,7 @@ pub fn dry_run(
                 Origin::Published => "published broker address".to_string(),
                 Origin::RangeSample { range } => format!("sample of {range}"),
                 Origin::User { spec } => format!("--target {spec}"),
+                Origin::SavedChain { file } => format!("saved chain {file}"),
                 Origin::Name { host, .. } => host.to_string(),
             };
             writeln!(out, "  {:39}  {why}", target.addr.to_string())?;

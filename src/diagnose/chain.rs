@@ -1,0 +1,358 @@
+//! Who signed a presented chain, and what that makes it: the one judgement every TLS rule,
+//! the check line and `explain --chain` share.
+//!
+//! Re-signing proxies copy the original leaf's subject and SANs into the certificate they
+//! mint (squid's `generate-host-certificates` with `stare`, mitmproxy, FortiGate, Netskope,
+//! and ZIA, whose generated leaf "contains the same fields as the original … except for the
+//! issuer DN": ../shared/DOMAIN.md §3.1 and §6). So nothing a leaf says about itself is
+//! evidence; only its issuers are: the leaf's issuer and every CA above it.
+//!
+//! A broker chain is judged in this order, first decision wins:
+//! 1. a declared anchor (`--trust broker=`, `[tls] anchors`) decides alone;
+//! 2. a confirmed broker CA (`checks/broker-cas.toml`, name and key) makes it genuine;
+//! 3. a catalogued inspection CA (name or key) makes it intercepted, and names the product;
+//! 4. a CA that also signs a control host's chain is a proxy re-signing everything;
+//! 5. a chain only the system store trusts was vouched for by an enterprise CA someone added;
+//! 6. a chain whose every CA names Zscaler is accepted, and said to be "not pinned";
+//! 7. anything else is intercepted by an unnamed proxy, shown by its issuer and fingerprint.
+//!
+//! Control hosts are public: an anchor, or Mozilla's roots, or nothing.
+
+use crate::evidence::{ChainCert, HandshakeResult, TlsHandshake, Trust};
+use crate::plan::{Plan, TrustClass};
+use crate::profile::{Interceptor, KnownCa};
+use crate::x509::{CertSummary, Name};
+
+/// The CA that signed a leaf, as far as the chain shows it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Signer<'a> {
+    /// The leaf's issuer name.
+    pub name: &'a Name,
+    /// The issuing CA's own certificate, when the server sent it.
+    pub cert: Option<&'a CertSummary>,
+    /// The leaf's authority key identifier: the signing key, even when its CA is not sent.
+    pub key_id: Option<&'a str>,
+}
+
+impl<'a> Signer<'a> {
+    /// The signer of `chain[0]`; `None` for an empty chain.
+    pub fn of(chain: &[&'a CertSummary]) -> Option<Signer<'a>> {
+        let leaf = chain.first()?;
+        let key_id = leaf.authority_key_id.as_deref();
+        let cert = chain.iter().skip(1).copied().find(|ca| {
+            ca.subject.text == leaf.issuer.text
+                && match (key_id, ca.key_id.as_deref()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        });
+        Some(Signer {
+            name: &leaf.issuer,
+            cert,
+            key_id,
+        })
+    }
+
+    /// The key's SHA-256, when the CA's certificate was sent.
+    fn spki(&self) -> Option<&'a str> {
+        self.cert
+            .map(|c| c.spki_sha256.as_str())
+            .filter(|k| !k.is_empty())
+    }
+
+    /// The same CA: the same name, and the same key wherever both sides show it.
+    pub fn same(&self, other: &Signer) -> bool {
+        if self.name.text != other.name.text {
+            return false;
+        }
+        if let (Some(a), Some(b)) = (self.spki(), other.spki()) {
+            return a == b;
+        }
+        match (self.key_id, other.key_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+    }
+
+    /// What a support engineer quotes to identify it: the CA certificate's SHA-256 and its
+    /// key's, or, when only the leaf was sent, the signing key's identifier.
+    pub fn fingerprint(&self) -> String {
+        match (self.cert, self.key_id) {
+            (Some(ca), _) if !ca.spki_sha256.is_empty() => {
+                format!("sha256 {} (key sha256 {})", ca.sha256, ca.spki_sha256)
+            }
+            (Some(ca), _) => format!("sha256 {}", ca.sha256),
+            (None, Some(id)) => format!("not sent; its key id {id}"),
+            (None, None) => "not sent, and the leaf names no key id".into(),
+        }
+    }
+}
+
+/// Why a chain counts as genuine.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Basis<'a> {
+    /// It chains to an anchor declared for its class.
+    Anchor(&'a str),
+    /// It is signed by a confirmed broker CA, matched by name and key.
+    KnownCa(&'a KnownCa),
+    /// Every CA in it names Zscaler; nothing pins it.
+    IssuerName(&'a Name),
+    /// It chains to Mozilla's roots (control hosts).
+    Mozilla,
+}
+
+impl std::fmt::Display for Basis<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Basis::Anchor(path) => write!(f, "the declared anchor {path}"),
+            Basis::KnownCa(ca) => write!(f, "the confirmed broker CA {} (name and key)", ca.cn),
+            Basis::IssuerName(name) => {
+                write!(f, "its issuer's name ({}), not pinned", name.text)
+            }
+            Basis::Mozilla => f.write_str("Mozilla's roots"),
+        }
+    }
+}
+
+/// A catalogued product, and what in the chain matched it.
+pub(super) type Product<'a> = (&'a Interceptor, String);
+
+/// What a handshake's chain means.
+#[derive(Debug, Clone)]
+pub(super) enum Judgement<'a> {
+    /// Genuine, and why.
+    Genuine(Basis<'a>),
+    /// Re-signed.
+    Intercepted {
+        /// The product, when the catalog names it, and what matched.
+        product: Option<Product<'a>>,
+        /// Why it is not genuine.
+        why: String,
+        /// How sure.
+        confidence: f64,
+        /// Who signed it.
+        signer: Option<Signer<'a>>,
+    },
+    /// The handshake never showed a usable chain: reset, silence, alert, garbage.
+    Blocked(String),
+    /// Nothing to judge (the TCP connect failed, or the run ended first).
+    Nothing,
+}
+
+impl Judgement<'_> {
+    /// Whether it is re-signed.
+    pub fn intercepted(&self) -> bool {
+        matches!(self, Judgement::Intercepted { .. })
+    }
+}
+
+/// Judges every handshake of a run, in order. Pure: the same evidence, the same judgements.
+pub(super) fn judge_all<'a>(handshakes: &'a [TlsHandshake], plan: &'a Plan) -> Vec<Judgement<'a>> {
+    let chains: Vec<Vec<&CertSummary>> = handshakes
+        .iter()
+        .map(|h| h.chain.iter().filter_map(ChainCert::parsed).collect())
+        .collect();
+    // Who signs the control hosts' chains, for rule 4.
+    let control: Vec<(&str, Signer)> = handshakes
+        .iter()
+        .zip(&chains)
+        .filter(|(h, _)| h.class == TrustClass::Control)
+        .filter_map(|(h, chain)| Some((h.sni.as_str(), Signer::of(chain)?)))
+        .collect();
+    handshakes
+        .iter()
+        .zip(&chains)
+        .map(|(h, chain)| judge(h, chain, plan, &control))
+        .collect()
+}
+
+fn judge<'a>(
+    h: &'a TlsHandshake,
+    chain: &[&'a CertSummary],
+    plan: &'a Plan,
+    control: &[(&str, Signer<'a>)],
+) -> Judgement<'a> {
+    if let Some(ChainCert::Unparsable { error, len, .. }) =
+        h.chain.iter().find(|c| c.parsed().is_none())
+    {
+        return Judgement::Blocked(format!(
+            "the server sent a certificate that does not parse ({len} bytes: {error})"
+        ));
+    }
+    let (Some(signer), Some(verification)) = (Signer::of(chain), &h.verification) else {
+        return match &h.result {
+            HandshakeResult::Reset => {
+                Judgement::Blocked("reset right after the ClientHello".into())
+            }
+            HandshakeResult::Closed => Judgement::Blocked("closed during the handshake".into()),
+            HandshakeResult::TimedOut { ms } => Judgement::Blocked(format!(
+                "no answer to the ClientHello in {}",
+                crate::evidence::secs(*ms)
+            )),
+            HandshakeResult::Alert { alert } => Judgement::Blocked(format!("TLS alert {alert}")),
+            HandshakeResult::Failed { detail } => Judgement::Blocked(detail.clone()),
+            // The TCP, proxy and run rules speak for these.
+            HandshakeResult::Completed { .. }
+            | HandshakeResult::ConnectFailed { .. }
+            | HandshakeResult::ProxyUnreachable { .. }
+            | HandshakeResult::ProxyRefused { .. }
+            | HandshakeResult::DeadlineReached => Judgement::Nothing,
+        };
+    };
+    let product = product(chain, &plan.interceptors);
+    let intercepted =
+        |product: Option<Product<'a>>, why: String, confidence: f64| Judgement::Intercepted {
+            product,
+            why,
+            confidence,
+            signer: Some(signer),
+        };
+    // 1. A declared anchor decides alone.
+    if plan.has_anchors(h.class) {
+        return match &verification.anchor {
+            Some(path) => Judgement::Genuine(Basis::Anchor(path)),
+            None => intercepted(
+                product,
+                "it does not chain to the anchor declared for it".into(),
+                0.95,
+            ),
+        };
+    }
+    if h.class == TrustClass::Control {
+        if verification.mozilla == Trust::Verified {
+            return Judgement::Genuine(Basis::Mozilla);
+        }
+        let why = if verification.system == Trust::Verified {
+            "it is trusted only by the system store, where an enterprise CA was added"
+        } else {
+            "it is trusted by neither Mozilla's roots nor the system store"
+        };
+        return intercepted(product, why.into(), 0.9);
+    }
+    // 2. A confirmed broker CA: name and key.
+    if let Some(known) = plan.broker_cas.iter().find(|ca| signed_by(chain, ca)) {
+        return Judgement::Genuine(Basis::KnownCa(known));
+    }
+    // 3. A catalogued inspection CA.
+    if product.is_some() {
+        return intercepted(product, "its issuer is a known inspection CA".into(), 0.9);
+    }
+    // 4. One CA for the brokers and the control hosts: a proxy re-signing everything.
+    let shared: Vec<&str> = control
+        .iter()
+        .filter(|(_, other)| other.same(&signer))
+        .map(|(sni, _)| *sni)
+        .collect();
+    if !shared.is_empty() {
+        return intercepted(
+            None,
+            format!(
+                "the same CA also signs the chain of the control host {}",
+                shared.join(", ")
+            ),
+            0.9,
+        );
+    }
+    // 5. Vouched for by the system store alone: an enterprise CA that was added.
+    if verification.system == Trust::Verified && verification.mozilla != Trust::Verified {
+        return intercepted(
+            None,
+            "it is trusted only by the system store, where an enterprise CA was added".into(),
+            0.9,
+        );
+    }
+    let leaf = chain[0];
+    if leaf.self_signed {
+        return intercepted(
+            None,
+            "the leaf signs itself: no CA vouches for it".into(),
+            0.85,
+        );
+    }
+    // 6. Every issuer names Zscaler (and none is ZIA's: rule 3 took those).
+    let identity = plan.tls.broker_identity.to_lowercase();
+    let names_zscaler = |name: &Name| {
+        !identity.is_empty()
+            && name
+                .o
+                .iter()
+                .chain(&name.cn)
+                .any(|v| v.to_lowercase().contains(&identity))
+    };
+    let mut issuers = std::iter::once(&leaf.issuer).chain(
+        chain
+            .iter()
+            .skip(1)
+            .flat_map(|ca| [&ca.subject, &ca.issuer]),
+    );
+    if issuers.all(names_zscaler) {
+        return Judgement::Genuine(Basis::IssuerName(&leaf.issuer));
+    }
+    // 7. Anything else.
+    intercepted(
+        None,
+        format!(
+            "its issuer ({}) is not Zscaler's{}",
+            leaf.issuer.text,
+            if names_zscaler(&leaf.subject) {
+                ", though the leaf copies the broker's subject"
+            } else {
+                ""
+            }
+        ),
+        0.85,
+    )
+}
+
+/// Whether `ca` signed the leaf: its name, and its key (the CA certificate sent, or the
+/// leaf's authority key identifier).
+fn signed_by(chain: &[&CertSummary], ca: &KnownCa) -> bool {
+    let Some(signer) = Signer::of(chain) else {
+        return false;
+    };
+    let named = signer
+        .name
+        .cn
+        .iter()
+        .any(|cn| cn.eq_ignore_ascii_case(&ca.cn));
+    let keyed = signer.spki() == Some(ca.spki_sha256.as_str())
+        || (signer.key_id.is_some() && signer.key_id == ca.key_id.as_deref());
+    named && keyed
+}
+
+/// The first catalog product whose key signs the chain, or whose pattern appears in a CA
+/// name of it (the leaf's issuer, and every CA sent).
+fn product<'a>(chain: &[&CertSummary], catalog: &'a [Interceptor]) -> Option<Product<'a>> {
+    let cas = chain.iter().skip(1);
+    let by_key = catalog.iter().find_map(|p| {
+        let spki = cas
+            .clone()
+            .find(|ca| p.keys.contains(&ca.spki_sha256))
+            .map(|ca| format!("its CA's key (sha256 {})", ca.spki_sha256));
+        let key_id = || {
+            chain
+                .iter()
+                .flat_map(|c| c.authority_key_id.iter().chain(&c.key_id))
+                .find(|id| p.key_ids.contains(id))
+                .map(|id| format!("its signing key (key id {id})"))
+        };
+        spki.or_else(key_id).map(|how| (p, how))
+    });
+    if by_key.is_some() {
+        return by_key;
+    }
+    let mut values: Vec<String> = Vec::new();
+    if let Some(leaf) = chain.first() {
+        values.extend(leaf.issuer.values_lowercase());
+    }
+    for ca in cas {
+        values.extend(ca.subject.values_lowercase());
+        values.extend(ca.issuer.values_lowercase());
+    }
+    catalog.iter().find_map(|p| {
+        p.patterns
+            .iter()
+            .find(|pattern| values.iter().any(|v| v.contains(pattern.as_str())))
+            .map(|pattern| (p, format!("the issuer match '{pattern}'")))
+    })
+}
