@@ -78,7 +78,7 @@ fn stage(scenario: &str) -> Option<Lab> {
             lab.firewall("-p udp --dport 53 -j DROP")
                 .firewall("-p tcp --dport 53 -j DROP");
         }
-        "squid" => lab.intercept_with_squid(),
+        "squid" => lab.intercept_with_squid("/C=US/O=Acme Corp/CN=Acme Corp Egress Inspection CA"),
         "mitmproxy" => lab.intercept_with_mitmproxy(&support::mitmdump()?),
         "ntp-ahead" => lab.start_ntp("-600s"),
         _ => {}

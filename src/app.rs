@@ -211,6 +211,12 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
     if let Some(file) = &args.chain {
         return emit(&explain_chain(file, &args)?, &args.output);
     }
+    // A report carries its own plan: these would silently do nothing.
+    if args.sni.is_some() || args.profile.is_some() || !args.trust.is_empty() {
+        return Err(Error::Usage(
+            "explain: --sni, --profile and --trust go with --chain (a report keeps the plan it was made with)".into(),
+        ));
+    }
     if let [single] = args.reports.as_slice()
         && !single.is_dir()
     {
@@ -264,7 +270,7 @@ fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
     let shown = file.display().to_string();
     let text = crate::error::read_input(file)?;
     let ders = probe::tls::parse_chain(&text).map_err(|m| InputError::invalid(&shown, m))?;
-    let profile = profile::load(&args.profile)?;
+    let profile = profile::load(args.profile.as_deref().unwrap_or(profile::DEFAULT_PROFILE))?;
     let anchors = profile
         .tls
         .anchors

@@ -157,13 +157,14 @@ pub struct ExplainArgs {
     pub chain: Option<PathBuf>,
     /// With --chain: the server name the chain was presented for (default: the leaf's first
     /// name). A control host of the profile is judged as one; any other name as a broker.
-    #[arg(long, value_name = "NAME", requires = "chain")]
+    #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
-    /// With --chain: the profile whose catalog and expectations judge it.
-    #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE, requires = "chain")]
-    pub profile: String,
+    /// With --chain: the profile whose catalog and expectations judge it [default:
+    /// app-connector].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
     /// With --chain: anchors that count as genuine, as for `check`.
-    #[arg(long, value_name = "[broker=|control=]FILE", requires = "chain")]
+    #[arg(long, value_name = "[broker=|control=]FILE")]
     pub trust: Vec<String>,
     /// Output options.
     #[command(flatten)]

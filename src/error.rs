@@ -65,6 +65,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// Flags that do not go together.
+    #[error("{0}")]
+    Usage(String),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -79,7 +82,7 @@ impl Error {
     /// The exit code: bad input is a usage error (2), anything else a tool failure (1).
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Input(_) => Exit::Usage,
+            Error::Input(_) | Error::Usage(_) => Exit::Usage,
             Error::Write { .. } | Error::Runtime(_) => Exit::ToolFailed,
         }
     }

@@ -10,13 +10,14 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use crate::support::tls_server::{BrokerMode, TlsBroker};
 use crate::support::*;
 
-/// One fixture: a directory, its CA's name, the leaf's organisation, and the product the
-/// catalog should name for it (None: genuine, or an unnamed proxy).
+/// One fixture: a directory, its CA's name, the host its leaf is for, and the product the
+/// catalog should name for it (None: genuine, or an unnamed proxy). Every leaf carries the
+/// subject and SANs of the real server it stands for, as re-signing products copy them
+/// (../shared/DOMAIN.md §6): the lab broker's is Zscaler's published broker subject.
 struct Case {
     dir: &'static str,
     ca: &'static [(DnType, &'static str)],
     leaf_cn: &'static str,
-    leaf_o: &'static str,
     product: Option<&'static str>,
 }
 
@@ -29,7 +30,6 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "Lab Public Root R1"),
         ],
         leaf_cn: "dist.zpa.test",
-        leaf_o: "Zscaler",
         product: None,
     },
     Case {
@@ -39,7 +39,6 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "ZPA Lab Broker CA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: None,
     },
     Case {
@@ -51,7 +50,6 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "FortiGate CA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: Some("Fortinet FortiGate / FortiProxy"),
     },
     Case {
@@ -61,20 +59,22 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "PAN-FW Forward Trust CA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: Some("Palo Alto Networks NGFW / Prisma Access"),
     },
     Case {
         dir: "resigned-zscaler-zia",
         ca: &[
+            (DnType::CountryName, "US"),
+            (DnType::StateOrProvinceName, "California"),
+            (DnType::LocalityName, "San Jose"),
             (DnType::OrganizationName, "Zscaler Inc."),
+            (DnType::OrganizationalUnitName, "Zscaler Inc."),
             (
                 DnType::CommonName,
                 "Zscaler Intermediate Root CA (zscaler.net) (t)",
             ),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: Some("Zscaler ZIA (SSL inspection)"),
     },
     Case {
@@ -84,7 +84,6 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "ca.acme.goskope.com"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: Some("Netskope"),
     },
     Case {
@@ -94,7 +93,6 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "Cisco Umbrella Primary SubCA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: Some("Cisco Umbrella SIG"),
     },
     Case {
@@ -104,7 +102,6 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "Forcepoint Cloud CA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Zscaler",
         product: Some("Forcepoint / Websense"),
     },
     Case {
@@ -114,17 +111,26 @@ const CASES: &[Case] = &[
             (DnType::CommonName, "Safemarch Inc CA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Safemarch",
         product: Some("Safemarch (Zscaler documentation example)"),
     },
     Case {
         dir: "resigned-unnamed",
         ca: &[
-            (DnType::OrganizationName, "Example Corp"),
-            (DnType::CommonName, "Corp Inspection CA"),
+            (DnType::CountryName, "US"),
+            (DnType::OrganizationName, "Acme Corp"),
+            (DnType::CommonName, "Acme Corp Egress Inspection CA"),
         ],
         leaf_cn: "broker.zpa.test",
-        leaf_o: "Example Corp",
+        product: None,
+    },
+    // The hardest case: an enterprise CA named like Zscaler's, added to the system store.
+    Case {
+        dir: "resigned-zscaler-named",
+        ca: &[
+            (DnType::OrganizationName, "Zscaler"),
+            (DnType::CommonName, "Zscaler Egress Inspection CA"),
+        ],
+        leaf_cn: "broker.zpa.test",
         product: None,
     },
 ];
@@ -152,7 +158,7 @@ fn regenerate_chain_fixtures() {
             (DnType::CountryName, "US"),
             (DnType::StateOrProvinceName, "California"),
             (DnType::LocalityName, "San Jose"),
-            (DnType::OrganizationName, case.leaf_o),
+            (DnType::OrganizationName, "Zscaler"),
             (DnType::OrganizationalUnitName, "Emerging Technologies"),
             (DnType::CommonName, case.leaf_cn),
         ] {
@@ -203,17 +209,21 @@ fn genuine_broker_chain_passes() {
     assert_eq!(tls["id"], "tls");
     assert_eq!(tls["status"], "pass", "{tls}");
     assert!(
-        tls["summary"]
-            .as_str()
-            .unwrap()
-            .contains("identity O=Zscaler"),
+        tls["summary"].as_str().unwrap().contains(
+            "accepted by its issuer's name (CN=ZPA Lab Broker CA, O=Zscaler), not pinned"
+        ),
         "{tls}"
     );
 }
 
 #[test]
 fn every_resigned_chain_is_intercepted_and_named() {
-    for case in CASES.iter().filter(|c| c.dir.starts_with("resigned-")) {
+    // The Zscaler-named enterprise CA passes by name alone: only the system store (below) or
+    // a declared anchor gives it away.
+    for case in CASES
+        .iter()
+        .filter(|c| c.dir.starts_with("resigned-") && c.dir != "resigned-zscaler-named")
+    {
         let Some((dns, _broker)) = tls_lab(chain(case.dir)) else {
             return;
         };
@@ -228,7 +238,11 @@ fn every_resigned_chain_is_intercepted_and_named() {
                 "{}: {title}",
                 case.dir
             ),
-            None => assert!(title.ends_with("an unnamed proxy"), "{}: {title}", case.dir),
+            None => assert!(
+                title.contains("an unnamed proxy (issuer "),
+                "{}: {title}",
+                case.dir
+            ),
         }
         let evidence = top["evidence"].to_string();
         let ca_subject = case.ca.last().unwrap().1;
@@ -359,4 +373,332 @@ fn a_public_ca_control_host_passes_and_its_interception_warns() {
     let inspected = run(&strict);
     assert_eq!(inspected.code, 4, "{}", inspected.json()["causes"]);
     assert_eq!(inspected.top_cause(), "tls.inspection_on_path");
+}
+
+/// The hardest case: a proxy whose CA is named like Zscaler's and was added to the VM's
+/// system store (how enterprises deploy their inspection CA). The leaf copies the broker's
+/// subject; only the store gives it away.
+#[test]
+fn a_zscaler_named_ca_from_the_system_store_is_intercepted() {
+    let Some((dns, _broker)) = tls_lab(chain("resigned-zscaler-named")) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let bundle = root.path().join("etc/pki/tls/certs/ca-bundle.crt");
+    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    std::fs::copy(
+        repo("fixtures/chains/resigned-zscaler-named/ca.pem"),
+        &bundle,
+    )
+    .unwrap();
+    let root = root.path().display().to_string();
+    let run = check_via(dns.addr, &["--root", &root, "--format", "json"]);
+    assert_eq!(run.code, 3, "{}", run.json()["causes"]);
+    assert_eq!(run.top_cause(), "tls.intercepted");
+    let evidence = run.json()["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("trusted only by the system store"),
+        "{evidence}"
+    );
+}
+
+/// Writes `case`'s chain as an `openssl s_client -showcerts` transcript would hold it.
+fn s_client_transcript(chain_pem: &str) -> String {
+    let mut text = String::from("CONNECTED(00000003)\n---\nCertificate chain\n");
+    for (i, block) in chain_pem
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .enumerate()
+    {
+        text.push_str(&format!(
+            " {i} s:CN = something\n   i:CN = something else\n"
+        ));
+        text.push_str(block);
+    }
+    text.push_str("---\nServer certificate\nsubject=CN = broker.zpa.test\n---\nSSL handshake has read 1234 bytes\n");
+    text
+}
+
+/// `explain --chain` gives the causes the live check gives for the same chain, from a PEM
+/// bundle and from a real `openssl s_client -showcerts` transcript of the same server.
+#[test]
+fn explain_chain_agrees_with_the_live_check() {
+    for dir in ["resigned-unnamed", "resigned-fortinet", "broker-genuine"] {
+        let Some((dns, broker)) = tls_lab(chain(dir)) else {
+            return;
+        };
+        let live = check_via(dns.addr, &["--format", "json"]);
+        let live_tls: Vec<String> = live
+            .cause_ids()
+            .into_iter()
+            .filter(|id| id.starts_with("tls."))
+            .collect();
+        let work = tempfile::tempdir().unwrap();
+        let pem = work.path().join("chain.pem");
+        std::fs::copy(repo("fixtures/chains").join(dir).join("chain.pem"), &pem).unwrap();
+        // What a customer pastes: the real s_client, against the same server.
+        let transcript = work.path().join("s_client.txt");
+        let out = std::process::Command::new("openssl")
+            .args(["s_client", "-showcerts", "-servername", "broker.zpa.test"])
+            .arg("-connect")
+            .arg(format!("{}:443", broker.addr()))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("BEGIN CERTIFICATE"), "{dir}: {text}");
+        std::fs::write(&transcript, text).unwrap();
+        for file in [&pem, &transcript] {
+            let file = file.display().to_string();
+            let saved = run(&["explain", "--chain", &file, "--format", "json"]);
+            assert_eq!(saved.code, live.code, "{dir} {file}: {}", saved.stdout);
+            let saved_tls: Vec<String> = saved
+                .cause_ids()
+                .into_iter()
+                .filter(|id| id.starts_with("tls."))
+                .collect();
+            assert_eq!(saved_tls, live_tls, "{dir} {file}");
+            assert_eq!(
+                saved.json()["causes"][0]["title"],
+                live.json()["causes"][0]["title"],
+                "{dir} {file}"
+            );
+        }
+    }
+}
+
+#[test]
+fn explain_chain_reads_pem_and_transcripts_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let pem = std::fs::read_to_string(repo("fixtures/chains/resigned-unnamed/chain.pem")).unwrap();
+    let transcript = work.path().join("ticket.txt");
+    std::fs::write(&transcript, s_client_transcript(&pem)).unwrap();
+    let file = transcript.display().to_string();
+    for format in ["human", "json", "markdown"] {
+        let run = run(&["explain", "--chain", &file, "--format", format]);
+        assert_eq!(run.code, 3, "{format}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("Acme Corp Egress Inspection CA"),
+            "{format}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("issuing CA sha256 "), "{format}");
+    }
+    // Bad input: one line naming the file, exit 2.
+    let empty = work.path().join("empty.txt");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let bad = run(&["explain", "--chain", &empty.display().to_string()]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("empty.txt"), "{}", bad.stderr);
+    // --sni and --profile mean something only with --chain.
+    let report = repo("fixtures/reports/v1.0-blocked-9000.json");
+    let misuse = run(&["explain", &report.display().to_string(), "--sni", "x.test"]);
+    assert_eq!(misuse.code, 2, "{}", misuse.stderr);
+}
+
+/// A declared anchor decides alone for a saved chain too.
+#[test]
+fn explain_chain_honours_a_declared_anchor() {
+    let genuine = repo("fixtures/chains/broker-genuine/chain.pem");
+    let anchor = format!(
+        "broker={}",
+        repo("fixtures/chains/broker-genuine/ca.pem").display()
+    );
+    let ok = run(&[
+        "explain",
+        "--chain",
+        &genuine.display().to_string(),
+        "--trust",
+        &anchor,
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("accepted by the declared anchor"),
+        "{}",
+        ok.stdout
+    );
+    let named = repo("fixtures/chains/resigned-zscaler-named/chain.pem");
+    let caught = run(&[
+        "explain",
+        "--chain",
+        &named.display().to_string(),
+        "--trust",
+        &anchor,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(caught.code, 3, "{}", caught.stdout);
+    assert_eq!(caught.top_cause(), "tls.intercepted");
+}
+
+/// `chain` prints what a host presents, and `--format pem` is an anchor `--trust` accepts.
+#[test]
+fn chain_prints_and_pins() {
+    let Some((dns, broker)) = tls_lab(chain("broker-genuine")) else {
+        return;
+    };
+    let host = format!("{}:443", broker.addr());
+    let human = run(&["chain", &host, "--sni", "broker.zpa.test"]);
+    assert_eq!(human.code, 0, "{}{}", human.stdout, human.stderr);
+    assert!(
+        human.stdout.contains("#1 CA: CN=ZPA Lab Broker CA"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("BEGIN CERTIFICATE"),
+        "{}",
+        human.stdout
+    );
+    let pem = run(&[
+        "chain",
+        &host,
+        "--sni",
+        "broker.zpa.test",
+        "--format",
+        "pem",
+    ]);
+    assert_eq!(pem.code, 0, "{}", pem.stderr);
+    assert_eq!(
+        pem.stdout.matches("BEGIN CERTIFICATE").count(),
+        1,
+        "{}",
+        pem.stdout
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("broker-ca.pem");
+    std::fs::write(&saved, &pem.stdout).unwrap();
+    let trust = format!("broker={}", saved.display());
+    let pinned = check_via(dns.addr, &["--trust", &trust]);
+    assert_eq!(pinned.code, 0, "{}", pinned.stdout);
+    assert!(
+        pinned.stdout.contains("accepted by the declared anchor"),
+        "{}",
+        pinned.stdout
+    );
+    let json = run(&[
+        "chain",
+        &host,
+        "--sni",
+        "broker.zpa.test",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.json()["certificates"].as_array().unwrap().len(), 2);
+    // Nothing listening: no chain, exit 3, one line.
+    let closed = format!("{}:444", broker.addr());
+    let none = run(&["chain", &closed, "--timeout", "1s"]);
+    assert_eq!(none.code, 3, "{}", none.stderr);
+    assert_eq!(none.stderr.lines().count(), 1, "{}", none.stderr);
+}
+
+/// Mints a CA named `dn` and a leaf that copies the lab broker's subject and SANs, as
+/// re-signing products do; returns the chain as PEM (leaf, then CA).
+fn mint_resigned(dn: &[(DnType, String)]) -> String {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    for (kind, value) in dn {
+        ca_params
+            .distinguished_name
+            .push(kind.clone(), value.as_str());
+    }
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let mut leaf_params =
+        CertificateParams::new(vec!["broker.zpa.test".into(), "api.zpa.test".into()]).unwrap();
+    for (kind, value) in [
+        (DnType::CountryName, "US"),
+        (DnType::StateOrProvinceName, "California"),
+        (DnType::LocalityName, "San Jose"),
+        (DnType::OrganizationName, "Zscaler"),
+        (DnType::OrganizationalUnitName, "Emerging Technologies"),
+        (DnType::CommonName, "broker.zpa.test"),
+    ] {
+        leaf_params.distinguished_name.push(kind, value);
+    }
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    format!("{}{}", leaf.pem(), ca.pem())
+}
+
+/// Every product of the catalog, re-signing with the CA it ships (fixtures/interceptors/
+/// issuers.toml), is caught and ranked first; the ones with a default CA name are named.
+#[test]
+fn every_catalog_product_is_caught_when_it_copies_the_broker_subject() {
+    #[derive(serde::Deserialize)]
+    struct Table {
+        row: Vec<Row>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        product: String,
+        dn: Vec<(String, String)>,
+        #[serde(default = "yes")]
+        named: bool,
+    }
+    fn yes() -> bool {
+        true
+    }
+    let text = std::fs::read_to_string(repo("fixtures/interceptors/issuers.toml")).unwrap();
+    let table: Table = toml::from_str(&text).unwrap();
+    let catalog = std::fs::read_to_string(repo("checks/interceptors.toml")).unwrap();
+    let products = catalog
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .map(|l| l.trim_end_matches('"'));
+    for product in products {
+        assert!(
+            table.row.iter().any(|r| r.product == product),
+            "no issuer row for {product}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for row in &table.row {
+        let dn: Vec<(DnType, String)> = row
+            .dn
+            .iter()
+            .map(|(kind, value)| {
+                let kind = match kind.as_str() {
+                    "C" => DnType::CountryName,
+                    "ST" => DnType::StateOrProvinceName,
+                    "L" => DnType::LocalityName,
+                    "O" => DnType::OrganizationName,
+                    "OU" => DnType::OrganizationalUnitName,
+                    "CN" => DnType::CommonName,
+                    // emailAddress, 1.2.840.113549.1.9.1
+                    "E" => DnType::CustomDnType(vec![1, 2, 840, 113_549, 1, 9, 1]),
+                    other => panic!("{}: unknown attribute {other}", row.product),
+                };
+                (kind, value.clone())
+            })
+            .collect();
+        let file = dir.path().join("chain.pem");
+        std::fs::write(&file, mint_resigned(&dn)).unwrap();
+        let run = run(&[
+            "explain",
+            "--chain",
+            &file.display().to_string(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 3, "{}: {}", row.product, run.stdout);
+        let top = &run.json()["causes"][0];
+        assert_eq!(top["id"], "tls.intercepted", "{}", row.product);
+        assert_eq!(top["severity"], "blocking", "{}", row.product);
+        let title = top["title"].as_str().unwrap();
+        if row.named {
+            assert!(
+                title.ends_with(&format!("intercepted by {}", row.product)),
+                "{}: {title}",
+                row.product
+            );
+        } else {
+            assert!(
+                title.contains("an unnamed proxy (issuer "),
+                "{}: {title}",
+                row.product
+            );
+        }
+    }
 }

@@ -191,7 +191,10 @@ fn check_full(lab: &Lab, extra: &[&str]) -> Run {
     run
 }
 
-fn lab_with_squid() -> Option<Lab> {
+/// The corporate CA of the transparent-squid scenario: a name no catalog knows.
+const ACME_CA: &str = "/C=US/O=Acme Corp/CN=Acme Corp Egress Inspection CA";
+
+fn lab_with_squid(subject: &str) -> Option<Lab> {
     if !require(
         have("squid") || std::path::Path::new("/usr/sbin/squid").exists(),
         "the lab needs squid-openssl",
@@ -199,22 +202,80 @@ fn lab_with_squid() -> Option<Lab> {
         return None;
     }
     let mut lab = Lab::up(Dns::Answering)?;
-    lab.intercept_with_squid();
+    lab.intercept_with_squid(subject);
     Some(lab)
 }
 
+/// The most common real proxy: a transparent squid re-signing every TCP/443 connection with
+/// a corporate CA, the leaf's subject and SANs copied from the real broker. Blocked, and the
+/// report names the issuer and its fingerprint in every format.
 #[test]
 fn lab_transparent_squid_interception() {
-    let Some(lab) = lab_with_squid() else { return };
+    let Some(lab) = lab_with_squid(ACME_CA) else {
+        return;
+    };
+    let saved = lab.path("report.json").display().to_string();
+    // With the control host, whose public-looking CA is declared where Mozilla's would be.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = lab_profile_with(dir.path(), CONTROL_HOST);
+    let trust = control_trust();
+    let run = lab.check_with(&profile, &["--trust", &trust, "--output", &saved]);
+    assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
+    assert_top(&run, "tls.intercepted", 3);
+    let top = &run.json()["causes"][0];
+    // squid copied the broker's subject: the leaf looks like Zscaler's, the issuer does not.
+    let leaf = &run.json()["evidence"]["tls"]["handshakes"][0]["chain"][0];
+    assert!(
+        leaf["subject"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("O=Zscaler"),
+        "{leaf}"
+    );
+    assert!(
+        top["title"].as_str().unwrap().ends_with(
+            "an unnamed proxy (issuer C=US, O=Acme Corp, CN=Acme Corp Egress Inspection CA)"
+        ),
+        "{}",
+        top["title"]
+    );
+    let sha = lab.squid_ca_sha256();
+    assert_eq!(sha.len(), 64, "{sha}");
+    let json = top["evidence"].to_string();
+    assert!(json.contains(&format!("issuing CA sha256 {sha}")), "{json}");
+    // The one proxy also re-signs the control host: named once, not twice.
+    assert!(
+        json.contains("the same CA re-signs the control host"),
+        "{json}"
+    );
+    assert!(
+        !run.cause_ids()
+            .contains(&"tls.inspection_on_path".to_string())
+    );
+    for format in ["human", "markdown"] {
+        let shown =
+            crate::support::run(&["explain", &saved, "--format", format, "--color", "never"]);
+        assert_eq!(shown.code, 3, "{format}: {}", shown.stdout);
+        assert!(shown.stdout.contains("tls.intercepted"), "{format}");
+        assert!(
+            shown.stdout.contains("Acme Corp Egress Inspection CA"),
+            "{format}: {}",
+            shown.stdout
+        );
+        assert!(shown.stdout.contains(&sha), "{format}: {}", shown.stdout);
+    }
+}
+
+/// A squid whose admin put the product's name in its CA is named.
+#[test]
+fn lab_transparent_squid_named() {
+    let Some(lab) = lab_with_squid("/O=Lab Egress/CN=Squid Bump CA") else {
+        return;
+    };
     let run = check(&lab);
     assert_top(&run, "tls.intercepted", 3);
     let title = run.top_title();
     assert!(title.ends_with("intercepted by Squid ssl-bump"), "{title}");
-    assert!(
-        run.json()["causes"][0]["evidence"]
-            .to_string()
-            .contains("Squid Bump CA")
-    );
 }
 
 #[test]
@@ -235,7 +296,9 @@ fn lab_mitmproxy_interception() {
 
 #[test]
 fn lab_interception_and_9000_dropped() {
-    let Some(lab) = lab_with_squid() else { return };
+    let Some(lab) = lab_with_squid(ACME_CA) else {
+        return;
+    };
     lab.firewall("-p tcp --dport 9000 -j DROP");
     let run = check(&lab);
     assert_eq!(run.code, 3);

@@ -234,8 +234,10 @@ impl Lab {
 
     /// squid-openssl with ssl_bump on the Zen host, fed every TCP/443 connection by a NAT
     /// redirect: transparent interception, as on a corporate egress proxy. Its CA is minted
-    /// here ("Squid Bump CA"); its upstream is the lab broker.
-    pub fn intercept_with_squid(&mut self) {
+    /// here with `subject` (squid has no default CA: an admin names it, DOMAIN.md §3.3); with
+    /// `stare`, squid copies the upstream leaf's subject and SANs into the leaf it mints, as
+    /// real deployments do. Its upstream is the lab broker.
+    pub fn intercept_with_squid(&mut self, subject: &str) {
         let dir = self.root.path().join("squid");
         std::fs::create_dir(&dir).unwrap();
         let ca = dir.join("bump-ca.pem");
@@ -248,13 +250,7 @@ impl Lab {
                 "-pkeyopt",
                 "ec_paramgen_curve:P-256",
             ])
-            .args([
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/O=Lab Egress/CN=Squid Bump CA",
-            ])
+            .args(["-nodes", "-days", "2", "-subj", subject])
             .args(["-addext", "basicConstraints=critical,CA:TRUE"])
             .arg("-keyout")
             .arg(&ca)
@@ -402,6 +398,27 @@ impl Lab {
             self.vm,
             self.root.path().display()
         )
+    }
+
+    /// The SHA-256 of squid's CA certificate (lower-case hex), as the report should quote it.
+    pub fn squid_ca_sha256(&self) -> String {
+        let out = Command::new("openssl")
+            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+            .arg(self.root.path().join("squid/cert.pem"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.trim()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .replace(':', "")
+            .to_lowercase()
+    }
+
+    /// A path under the lab's directory, for files a test writes.
+    pub fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.root.path().join(rel)
     }
 
     /// Reads `rel` under the lab's directory (for diagnostics).

@@ -45,6 +45,7 @@ impl BrokerMode {
 
 /// The running broker; both ports close on drop.
 pub struct TlsBroker {
+    addr: Ipv4Addr,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
     _plain: Option<TcpListener>,
@@ -93,10 +94,18 @@ impl TlsBroker {
             }
         });
         TlsBroker {
+            addr,
             stop,
             thread: Some(thread),
             _plain: plain,
         }
+    }
+}
+
+impl TlsBroker {
+    /// The address it listens on.
+    pub fn addr(&self) -> Ipv4Addr {
+        self.addr
     }
 }
 
