@@ -7,7 +7,7 @@
 
 use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise, status_of};
 use crate::evidence::{ChainCert, DateOutcome, KernelClock, NtpOrigin, NtpOutcome, NtpSample};
-use crate::profile::ClockSpec;
+use crate::profile::{ClockSpec, Measure};
 
 /// An offset with where it came from. Positive: this VM's clock is behind.
 struct Estimate {
@@ -91,7 +91,40 @@ fn best(facts: &Facts) -> Option<Estimate> {
             })
         })
     };
-    ntp.or_else(date).or_else(certificate)
+    ntp.or_else(date)
+        .or_else(|| connector_log(facts))
+        .or_else(certificate)
+}
+
+/// The connector's own correction against the cloud's clock, the latest one logged: measured
+/// by the connector at the time of the line, not now, so it ranks below live measurements.
+fn connector_log(facts: &Facts) -> Option<Estimate> {
+    let plan = &facts.evidence.plan;
+    let measures_clock = |id: &str| {
+        plan.log_patterns
+            .iter()
+            .any(|p| p.id == id && p.measures == Some(Measure::ClockOffset))
+    };
+    facts
+        .evidence
+        .host
+        .logs
+        .iter()
+        .flat_map(|log| log.findings.iter().map(move |f| (log, f)))
+        .filter(|(_, f)| measures_clock(&f.pattern))
+        .filter_map(|(log, f)| {
+            let offset_s = super::log::clock_correction(&f.excerpt)?;
+            Some(Estimate {
+                offset_s,
+                error_s: 0.5,
+                source: format!(
+                    "the connector's own correction in {}:{} (\"{}\")",
+                    log.path, f.line, f.excerpt
+                ),
+                confidence: 0.75,
+            })
+        })
+        .last()
 }
 
 fn spec<'a>(facts: &'a Facts) -> Option<&'a ClockSpec> {
@@ -477,6 +510,50 @@ mod tests {
             d.causes[0].title.contains("300.0 s behind"),
             "{}",
             d.causes[0].title
+        );
+    }
+
+    /// The connector's own correction is clock evidence with its size, below live ones.
+    #[test]
+    fn the_connectors_own_correction_is_an_estimate() {
+        use crate::evidence::{LogFile, LogFinding};
+        let log = |excerpt: &str| LogFile {
+            path: "/var/log/messages".into(),
+            error: None,
+            findings: vec![LogFinding {
+                pattern: "clock_corrected".into(),
+                line: 7,
+                excerpt: excerpt.into(),
+            }],
+        };
+        let mut ev = healthy();
+        ev.clock.ntp.clear();
+        ev.host.logs = vec![log(
+            "Connector- Time synchronized, Local time - 737.427447s = cloud_time",
+        )];
+        let d = diagnose(&ev);
+        let skew = d.causes.iter().find(|c| c.id == "clock.skewed").unwrap();
+        assert_eq!(skew.severity, Severity::Blocking);
+        assert_eq!(skew.title, "This VM's clock is 737.4 s ahead");
+        assert!(
+            skew.evidence[0].contains("/var/log/messages:7"),
+            "{:?}",
+            skew.evidence
+        );
+        // A small correction is no finding, and never a cause of its own.
+        ev.host.logs = vec![log("Local time - 0.012783s = cloud_time")];
+        assert!(
+            !ids(&ev).iter().any(|id| id == "clock.skewed"),
+            "{:?}",
+            ids(&ev)
+        );
+        // A live measurement outranks it.
+        ev.clock.ntp.push(ntp_sample(answered(0.01)));
+        ev.host.logs = vec![log("Local time - 737.4s = cloud_time")];
+        assert!(
+            !ids(&ev).iter().any(|id| id == "clock.skewed"),
+            "{:?}",
+            ids(&ev)
         );
     }
 }

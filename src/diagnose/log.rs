@@ -19,6 +19,10 @@ pub(super) fn merge(facts: &Facts, causes: &mut Vec<(usize, Cause)>, rule: usize
             let Some(pattern) = plan.log_patterns.iter().find(|p| p.id == finding.pattern) else {
                 continue;
             };
+            // A measurement belongs to the rule that weighs it (the clock's estimate).
+            if pattern.measures.is_some() {
+                continue;
+            }
             let line = format!("{}:{}: {}", log.path, finding.line, finding.excerpt);
             match causes.iter_mut().find(|(_, c)| c.id == pattern.cause) {
                 Some((_, cause)) => {
@@ -69,4 +73,45 @@ fn from_log(pattern: &LogPattern, line: &str, excerpt: &str, facts: &Facts) -> C
         ))
         .evidence(vec![line.to_string()])
         .remedy(pattern.remedy.clone())
+}
+
+/// The connector's own clock correction, `Local time - 737.427447s = cloud_time`, as an offset
+/// in this tool's convention (positive: this VM's clock is behind). `None` for any other text.
+pub(super) fn clock_correction(excerpt: &str) -> Option<f64> {
+    let rest = &excerpt[excerpt.find("Local time")? + "Local time".len()..];
+    let (value, _) = rest.split_once("= cloud_time")?;
+    let value = value.trim().trim_end_matches('s').trim();
+    let (sign, number) = match value.split_at_checked(1)? {
+        ("-", n) => (1.0, n),
+        ("+", n) => (-1.0, n),
+        _ => return None,
+    };
+    let seconds: f64 = number.trim().parse().ok()?;
+    // local - x = cloud: the VM is ahead by x, an offset of -x.
+    seconds.is_finite().then(|| -sign * seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clock_correction;
+
+    #[test]
+    fn clock_corrections_parse() {
+        let cases = [
+            (
+                "Nov 27 connector: Connector- Time synchronized, Local time - 737.427447s = cloud_time",
+                Some(-737.427447),
+            ),
+            ("Local time + 3.5s = cloud_time", Some(3.5)),
+            ("Local time - 0.012s = cloud_time", Some(-0.012)),
+            ("Local time - NaNs = cloud_time", None),
+            ("Local time - inf s = cloud_time", None),
+            ("Local time 12s = cloud_time", None),
+            ("= cloud_time", None),
+            ("Local time - ", None),
+        ];
+        for (line, offset) in cases {
+            assert_eq!(clock_correction(line), offset, "{line}");
+        }
+    }
 }

@@ -267,6 +267,19 @@ pub struct LogPattern {
     pub title: String,
     /// The fix.
     pub remedy: String,
+    /// A quantity the line carries, read by the rule that owns it rather than raised as a
+    /// cause on its own (a clock correction of 10 ms is no finding; one of 12 min is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures: Option<Measure>,
+}
+
+/// What a log line measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// The connector's own clock correction against the cloud: `Local time - 737.427447s =
+    /// cloud_time` (this VM's clock was ahead by that much).
+    ClockOffset,
 }
 
 #[derive(Deserialize)]

@@ -282,3 +282,68 @@ fn the_provision_key_never_leaves_the_vm() {
         with_log.stdout
     );
 }
+
+/// The connector's own words: a clock correction becomes clock evidence with its size, and a
+/// connector that never reaches the cloud (or was deleted) is said so.
+#[test]
+fn connector_clock_corrections_and_deleted_connectors() {
+    if !can_run() {
+        return;
+    }
+    let root = vm(None);
+    let dir = tempfile::tempdir().unwrap();
+    let host_only = std::fs::read_to_string(repo("fixtures/profiles/host-only.toml")).unwrap();
+    let profile = dir.path().join("host-and-clock.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "{host_only}\n[clock]\nbehind_blocking_s = 2.0\nahead_blocking_s = 60.0\nwarn_s = 1.0\n"
+        ),
+    )
+    .unwrap();
+    let log = repo("fixtures/logs/clock-corrected.log")
+        .display()
+        .to_string();
+    let root_arg = root.path().display().to_string();
+    let profile_arg = profile.display().to_string();
+    // No time server answers (a closed loopback port): the log is the only estimate.
+    let run = run(&[
+        "check",
+        "--profile",
+        &profile_arg,
+        "--root",
+        &root_arg,
+        "--log",
+        &log,
+        "--ntp-server",
+        "127.0.0.1:9",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.json()["causes"]);
+    let skew = run.json()["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "clock.skewed")
+        .cloned()
+        .unwrap_or_else(|| panic!("{}", run.json()["causes"]));
+    assert_eq!(skew["title"], "This VM's clock is 737.4 s ahead");
+    assert!(
+        skew["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{log}:2"))
+    );
+
+    let deleted = repo("fixtures/logs/deleted-connector.log")
+        .display()
+        .to_string();
+    let run = check_host(root.path(), &["--log", &deleted]);
+    assert!(
+        run.cause_ids()
+            .contains(&"connector.not_connected".to_string()),
+        "{}",
+        run.json()["causes"]
+    );
+}
