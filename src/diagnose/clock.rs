@@ -124,7 +124,7 @@ fn connector_log(facts: &Facts) -> Option<Estimate> {
                 confidence: 0.75,
             })
         })
-        .last()
+        .next_back()
 }
 
 fn spec<'a>(facts: &'a Facts) -> Option<&'a ClockSpec> {
