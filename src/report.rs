@@ -15,7 +15,7 @@ use crate::error::{InputError, read_input};
 use crate::evidence::Evidence;
 
 /// The schema this tool writes.
-pub const SCHEMA_VERSION: &str = "1.3";
+pub const SCHEMA_VERSION: &str = "1.4";
 /// The major version this tool reads.
 const SCHEMA_MAJOR: u64 = 1;
 
@@ -41,7 +41,7 @@ impl Tool {
 /// A complete run: what was checked, what was seen, and what it means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// `MAJOR.MINOR` of this document's shape (1.1 added `evidence.tls`, 1.2 `evidence.clock`, 1.3 `evidence.host`).
+    /// `MAJOR.MINOR` of this document's shape (1.1 added `evidence.tls`, 1.2 `evidence.clock`, 1.3 `evidence.host`, 1.4 certificate keys, `plan.broker_cas` and saved chains).
     pub schema_version: String,
     /// The tool that ran the probes.
     pub tool: Tool,

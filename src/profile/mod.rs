@@ -791,6 +791,19 @@ ports = [443]
     }
 
     #[test]
+    fn keys_in_the_catalogs_are_hex_fingerprints() {
+        let hex = |k: &str, len: usize| k.len() == len && k.bytes().all(|b| b.is_ascii_hexdigit());
+        for p in interceptors() {
+            assert!(p.keys.iter().all(|k| hex(k, 64)), "{}", p.name);
+            assert!(p.key_ids.iter().all(|k| hex(k, 40)), "{}", p.name);
+        }
+        for ca in broker_cas() {
+            assert!(hex(&ca.spki_sha256, 64), "{}", ca.cn);
+            assert!(!ca.source.is_empty(), "{}", ca.cn);
+        }
+    }
+
+    #[test]
     fn the_interceptor_catalog_names_every_product() {
         let catalog = interceptors();
         assert_eq!(
