@@ -86,13 +86,7 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
         Some(path) => Some(profile::load_feed(path, CONNECTOR_SOURCE)?),
         None => None,
     };
-    let anchors = profile
-        .tls
-        .anchors
-        .iter()
-        .chain(&args.trust)
-        .map(|spec| probe::tls::load_anchor(spec))
-        .collect::<Result<Vec<_>, _>>()?;
+    let anchors = anchors(&profile, &args.trust)?;
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
         logs: args.log.iter().map(|p| p.display().to_string()).collect(),
@@ -109,6 +103,17 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     };
     let plan = plan::plan(&profile, &overrides, &args.root);
     Ok(Prepared { plan, anchors })
+}
+
+/// The profile's `[tls] anchors` and the `--trust` files, read and validated.
+fn anchors(profile: &profile::Profile, trust: &[String]) -> Result<Vec<probe::tls::Anchor>, Error> {
+    Ok(profile
+        .tls
+        .anchors
+        .iter()
+        .chain(trust)
+        .map(|spec| probe::tls::load_anchor(spec))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Runs every probe once and judges the result; with `live`, a progress display on stderr.
@@ -271,13 +276,7 @@ fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
     let text = crate::error::read_input(file)?;
     let ders = probe::tls::parse_chain(&text).map_err(|m| InputError::invalid(&shown, m))?;
     let profile = profile::load(args.profile.as_deref().unwrap_or(profile::DEFAULT_PROFILE))?;
-    let anchors = profile
-        .tls
-        .anchors
-        .iter()
-        .chain(&args.trust)
-        .map(|spec| probe::tls::load_anchor(spec))
-        .collect::<Result<Vec<_>, _>>()?;
+    let anchors = anchors(&profile, &args.trust)?;
     let sni = match &args.sni {
         Some(sni) => sni.clone(),
         None => crate::x509::summarize(&ders[0])

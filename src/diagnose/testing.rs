@@ -278,6 +278,25 @@ pub fn resign_brokers(ev: &mut Evidence, ca: Name) {
     });
 }
 
+/// Replaces every control-host chain with one re-signed by `ca`, which Mozilla's roots do
+/// not vouch for.
+pub fn resign_control(ev: &mut Evidence, ca: Name) {
+    for h in ev
+        .tls
+        .handshakes
+        .iter_mut()
+        .filter(|h| h.class == TrustClass::Control)
+    {
+        h.verification.as_mut().unwrap().mozilla = Trust::Untrusted {
+            reason: "UnknownIssuer".into(),
+        };
+        h.chain = vec![
+            cert(dn(&h.sni, "Zscaler"), ca.clone(), false),
+            cert(ca.clone(), ca.clone(), true),
+        ];
+    }
+}
+
 /// Sets `host`'s A answer (AAAA: no records) and one connected attempt per address and port.
 pub fn answer(ev: &mut Evidence, host: &str, addrs: &[&str]) {
     let addrs: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();

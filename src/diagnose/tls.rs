@@ -469,23 +469,7 @@ mod tests {
             ),
             (
                 "only the control hosts are inspected",
-                |ev| {
-                    for h in ev
-                        .tls
-                        .handshakes
-                        .iter_mut()
-                        .filter(|h| h.class == TrustClass::Control)
-                    {
-                        h.verification.as_mut().unwrap().mozilla = Trust::Untrusted {
-                            reason: "UnknownIssuer".into(),
-                        };
-                        h.chain[0] = cert(
-                            dn(&h.sni, "x"),
-                            dn("Cisco Umbrella Primary SubCA", "Cisco"),
-                            false,
-                        );
-                    }
-                },
+                |ev| resign_control(ev, dn("Cisco Umbrella Primary SubCA", "Cisco")),
                 "tls.inspection_on_path",
                 Severity::Warning,
             ),
@@ -812,20 +796,7 @@ mod tests {
         let mut ev = healthy();
         let ca = dn("Acme Corp Egress Inspection CA", "Acme Corp");
         resign_brokers(&mut ev, ca.clone());
-        for h in ev
-            .tls
-            .handshakes
-            .iter_mut()
-            .filter(|h| h.class == TrustClass::Control)
-        {
-            h.verification.as_mut().unwrap().mozilla = Trust::Untrusted {
-                reason: "UnknownIssuer".into(),
-            };
-            h.chain = vec![
-                cert(dn(&h.sni, "Zscaler"), ca.clone(), false),
-                cert(ca.clone(), ca.clone(), true),
-            ];
-        }
+        resign_control(&mut ev, ca);
         let d = diagnose(&ev);
         assert_eq!(d.causes[0].id, "tls.intercepted");
         assert!(
@@ -860,21 +831,7 @@ mod tests {
 
         // Even a CA named like Zscaler's is caught when it also signs a control host.
         let mut ev = healthy();
-        let zscalerish = dn("ZPA Broker CA", "Zscaler");
-        for h in ev
-            .tls
-            .handshakes
-            .iter_mut()
-            .filter(|h| h.class == TrustClass::Control)
-        {
-            h.verification.as_mut().unwrap().mozilla = Trust::Untrusted {
-                reason: "UnknownIssuer".into(),
-            };
-            h.chain = vec![
-                cert(dn(&h.sni, "Zscaler"), zscalerish.clone(), false),
-                cert(zscalerish.clone(), zscalerish.clone(), true),
-            ];
-        }
+        resign_control(&mut ev, dn("ZPA Broker CA", "Zscaler"));
         assert_eq!(ids(&ev)[0], "tls.intercepted");
     }
 

@@ -135,6 +135,45 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// A minted chain: the CA's PEM, the leaf's PEM and the leaf's key.
+struct Minted {
+    ca: String,
+    leaf: String,
+    key: String,
+}
+
+/// Mints a CA named `dn` and a leaf for `leaf_cn` (and api.zpa.test) that carries the broker
+/// subject Zscaler documents, as re-signing products copy it.
+fn mint(dn: &[(DnType, &str)], leaf_cn: &str) -> Minted {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    for (kind, value) in dn {
+        ca_params.distinguished_name.push(kind.clone(), *value);
+    }
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let mut leaf_params =
+        CertificateParams::new(vec![leaf_cn.to_string(), "api.zpa.test".to_string()]).unwrap();
+    for (kind, value) in [
+        (DnType::CountryName, "US"),
+        (DnType::StateOrProvinceName, "California"),
+        (DnType::LocalityName, "San Jose"),
+        (DnType::OrganizationName, "Zscaler"),
+        (DnType::OrganizationalUnitName, "Emerging Technologies"),
+        (DnType::CommonName, leaf_cn),
+    ] {
+        leaf_params.distinguished_name.push(kind, value);
+    }
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    Minted {
+        ca: ca.pem(),
+        leaf: leaf.pem(),
+        key: leaf_key.serialize_pem(),
+    }
+}
+
 /// Writes `fixtures/chains/<case>/{ca.pem,chain.pem,key.pem}` for every case.
 #[test]
 #[ignore = "regenerates committed fixtures; run by hand"]
@@ -142,33 +181,10 @@ fn regenerate_chain_fixtures() {
     for case in CASES {
         let dir = repo("fixtures/chains").join(case.dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        for (kind, value) in case.ca {
-            ca_params.distinguished_name.push(kind.clone(), *value);
-        }
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
-
-        let mut leaf_params =
-            CertificateParams::new(vec![case.leaf_cn.to_string(), "api.zpa.test".to_string()])
-                .unwrap();
-        for (kind, value) in [
-            (DnType::CountryName, "US"),
-            (DnType::StateOrProvinceName, "California"),
-            (DnType::LocalityName, "San Jose"),
-            (DnType::OrganizationName, "Zscaler"),
-            (DnType::OrganizationalUnitName, "Emerging Technologies"),
-            (DnType::CommonName, case.leaf_cn),
-        ] {
-            leaf_params.distinguished_name.push(kind, value);
-        }
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-        std::fs::write(dir.join("chain.pem"), format!("{}{}", leaf.pem(), ca.pem())).unwrap();
-        std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
+        let minted = mint(case.ca, case.leaf_cn);
+        std::fs::write(dir.join("ca.pem"), &minted.ca).unwrap();
+        std::fs::write(dir.join("chain.pem"), minted.leaf + &minted.ca).unwrap();
+        std::fs::write(dir.join("key.pem"), minted.key).unwrap();
     }
 }
 
@@ -592,36 +608,6 @@ fn chain_prints_and_pins() {
     assert_eq!(none.stderr.lines().count(), 1, "{}", none.stderr);
 }
 
-/// Mints a CA named `dn` and a leaf that copies the lab broker's subject and SANs, as
-/// re-signing products do; returns the chain as PEM (leaf, then CA).
-fn mint_resigned(dn: &[(DnType, String)]) -> String {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    for (kind, value) in dn {
-        ca_params
-            .distinguished_name
-            .push(kind.clone(), value.as_str());
-    }
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let mut leaf_params =
-        CertificateParams::new(vec!["broker.zpa.test".into(), "api.zpa.test".into()]).unwrap();
-    for (kind, value) in [
-        (DnType::CountryName, "US"),
-        (DnType::StateOrProvinceName, "California"),
-        (DnType::LocalityName, "San Jose"),
-        (DnType::OrganizationName, "Zscaler"),
-        (DnType::OrganizationalUnitName, "Emerging Technologies"),
-        (DnType::CommonName, "broker.zpa.test"),
-    ] {
-        leaf_params.distinguished_name.push(kind, value);
-    }
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    format!("{}{}", leaf.pem(), ca.pem())
-}
-
 /// Every product of the catalog, re-signing with the CA it ships (fixtures/interceptors/
 /// issuers.toml), is caught and ranked first; the ones with a default CA name are named.
 #[test]
@@ -655,7 +641,7 @@ fn every_catalog_product_is_caught_when_it_copies_the_broker_subject() {
     }
     let dir = tempfile::tempdir().unwrap();
     for row in &table.row {
-        let dn: Vec<(DnType, String)> = row
+        let dn: Vec<(DnType, &str)> = row
             .dn
             .iter()
             .map(|(kind, value)| {
@@ -670,11 +656,12 @@ fn every_catalog_product_is_caught_when_it_copies_the_broker_subject() {
                     "E" => DnType::CustomDnType(vec![1, 2, 840, 113_549, 1, 9, 1]),
                     other => panic!("{}: unknown attribute {other}", row.product),
                 };
-                (kind, value.clone())
+                (kind, value.as_str())
             })
             .collect();
         let file = dir.path().join("chain.pem");
-        std::fs::write(&file, mint_resigned(&dn)).unwrap();
+        let minted = mint(&dn, "broker.zpa.test");
+        std::fs::write(&file, minted.leaf + &minted.ca).unwrap();
         let run = run(&[
             "explain",
             "--chain",
