@@ -36,7 +36,6 @@ fn main() {
         )
         .replace("overall = \"4s\"", "overall = \"10s\"")
         .replace("max_published = 4", "max_published = 8")
-        .replace("max_in_flight = 16", "max_in_flight = 64")
         .replace(
             "ranges = [\"127.77.0.0/16\", \"198.18.0.0/15\"]",
             &format!("ranges = [{}, \"198.18.0.0/15\"]", published.join(", ")),

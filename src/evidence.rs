@@ -238,6 +238,10 @@ impl QueryOutcome {
 pub struct TcpEvidence {
     /// One per (address, port), in no particular order.
     pub attempts: Vec<TcpAttempt>,
+    /// How many probes could be in flight at once in this run (the open-file limit less a
+    /// margin, or the profile's cap); 0 in reports written before it was recorded.
+    #[serde(default)]
+    pub in_flight: usize,
 }
 
 /// One connection attempt.

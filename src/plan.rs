@@ -208,6 +208,10 @@ pub struct Plan {
     /// Cause ids the user downgraded with `--ignore`.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// The server name sent to an address given with `--target` (the profile's broker name,
+    /// as the connector would send it); none when the profile names no broker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_sni: Option<String>,
     /// The TLS probe's ports and expectations.
     #[serde(default = "TlsSpec::none")]
     pub tls: TlsSpec,
@@ -339,6 +343,11 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
             .iter()
             .map(|rel| root.join(rel).display().to_string())
             .collect(),
+        address_sni: profile
+            .names
+            .iter()
+            .find(|n| n.role == Role::Broker)
+            .map(|n| n.host.to_string()),
         tls: profile.tls.clone(),
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),

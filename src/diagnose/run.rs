@@ -36,10 +36,14 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
                 secs(ev.plan.timeouts.overall_ms)
             ))
             .evidence(vec![format!(
-                "overall deadline {}, probe timeout {}, at most {} in flight",
+                "overall deadline {}, probe timeout {}, {} in flight at most",
                 secs(ev.plan.timeouts.overall_ms),
                 secs(ev.plan.timeouts.probe_ms),
-                ev.plan.limits.max_in_flight
+                match (ev.tcp.in_flight, ev.plan.limits.max_in_flight) {
+                    (0, Some(cap)) => cap.to_string(),
+                    (0, None) => "an unrecorded number".into(),
+                    (n, _) => n.to_string(),
+                }
             )])
             .remedy(
                 "Run again with a longer deadline (the profile's [timeouts] overall) or fewer \

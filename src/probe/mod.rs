@@ -1,11 +1,12 @@
 //! Probes: the only code that touches the network or reads the inspected system.
 //!
 //! [`run`] carries out a [`Plan`] and returns [`Evidence`]; it never judges. Everything runs
-//! concurrently under a cap (`limits.max_in_flight`) and one overall deadline, and each name's
-//! connects start the moment its answer arrives. That is what keeps a fully blackholed network
+//! concurrently, as many at once as the open-file limit allows ([`capacity`]), under one
+//! overall deadline, and each name's connects start the moment its answer arrives. That is what keeps a fully blackholed network
 //! at about one probe timeout: fixed addresses are connected to while DNS is still waiting,
 //! and nothing waits on anything it does not need.
 
+pub mod capacity;
 pub mod clock;
 pub mod dns;
 pub mod host;
@@ -60,7 +61,8 @@ pub struct Progress {
 pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> Evidence {
     let probe_timeout = Duration::from_millis(plan.timeouts.probe_ms);
     let deadline = Instant::now() + Duration::from_millis(plan.timeouts.overall_ms);
-    let permits = Arc::new(Semaphore::new(plan.limits.max_in_flight));
+    let capacity = capacity::size(plan.limits.max_in_flight);
+    let permits = Arc::new(Semaphore::new(capacity.in_flight));
     let dns = Arc::new(dns::Dns::new(&plan.resolver, probe_timeout));
     let connector = Connector {
         permits: permits.clone(),
@@ -77,6 +79,27 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         for &port in &plan.fixed_ports {
             if seen.insert((target.addr, port)) {
                 connects.spawn(connector.attempt(target.addr, port, target.origin.clone(), None));
+            }
+            // What a user expects of `--target ADDR`: the interception check too, with the
+            // name the connector would send.
+            let tls_port = plan.tls.ports.contains(&port);
+            if let (Origin::User { .. }, Some(verifiers), Some(sni), true) =
+                (&target.origin, &verifiers, &plan.address_sni, tls_port)
+            {
+                let class = TrustClass::Broker;
+                let via = match plan.proxy_for(class, sni, target.addr) {
+                    Some(proxy) => Some(proxy_route(proxy, &dns).await),
+                    None => None,
+                };
+                let target = tls::Target {
+                    addr: target.addr,
+                    port,
+                    sni: sni.to_string(),
+                    origin: target.origin.clone(),
+                    class,
+                    via,
+                };
+                handshakes.spawn(connector.handshake(target, verifiers.clone()));
             }
         }
     }
@@ -229,7 +252,10 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
                 .map(|n| n.expect("every spawned lookup was joined"))
                 .collect(),
         },
-        tcp: TcpEvidence { attempts },
+        tcp: TcpEvidence {
+            attempts,
+            in_flight: capacity.in_flight,
+        },
         tls,
         clock,
         host,

@@ -189,8 +189,10 @@ pub struct Timeouts {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
-    /// Connections and queries in flight at once.
-    pub max_in_flight: usize,
+    /// A cap on connections and queries in flight at once; absent: as many as the process's
+    /// open-file limit allows (`probe::capacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<usize>,
     /// Published single broker addresses (feed /32s) probed at most.
     pub max_published: usize,
     /// Wider Zen ranges sampled (one address each) at most.
@@ -637,8 +639,13 @@ fn validate(file: &ProfileFile) -> Result<(), String> {
             t.probe, t.overall
         ));
     }
-    if file.limits.max_in_flight == 0 {
-        return Err("[limits]: max_in_flight must be at least 1".into());
+    if let Some(n) = file.limits.max_in_flight
+        && !(1..=1_000_000).contains(&n)
+    {
+        return Err(format!(
+            "[limits]: max_in_flight must be between 1 and 1000000 (got {n}); leave it out to \
+             size it from the open-file limit"
+        ));
     }
     if file.zen.feed.is_none() && file.zen.ranges.is_empty() {
         return Err("[zen]: give a feed, ranges, or both".into());

@@ -243,10 +243,13 @@ pub fn dry_run(
     }
     writeln!(
         out,
-        "Timeouts: {} per probe, {} overall · at most {} in flight · Zen: {}",
+        "Timeouts: {} per probe, {} overall · {} · Zen: {}",
         secs(plan.timeouts.probe_ms),
         secs(plan.timeouts.overall_ms),
-        plan.limits.max_in_flight,
+        match plan.limits.max_in_flight {
+            Some(cap) => format!("at most {cap} in flight (the profile's cap)"),
+            None => "as many in flight as the open-file limit allows".into(),
+        },
         plan.zen
     )
 }

@@ -236,7 +236,8 @@ fn target_and_strict_and_ignore() {
         return;
     }
     let addr = fresh_loopback();
-    let _brokers = listen(addr, &[443]);
+    // A target gets the TLS check too: the lab's genuine broker answers on 443.
+    let _brokers = crate::support::tls_server::TlsBroker::genuine_without_9000(addr);
     let target = addr.to_string();
     let profile = lab_profile();
     let base = ["check", "--profile", &profile, "--target", &target];

@@ -185,6 +185,7 @@ struct Tagged {
 #[allow(dead_code)]
 struct Tcp {
     attempts: Vec<Attempt>,
+    in_flight: usize,
 }
 
 #[derive(Deserialize)]
