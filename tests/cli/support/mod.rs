@@ -77,21 +77,6 @@ pub fn fresh_loopback() -> Ipv4Addr {
     Ipv4Addr::new(127, 77, block, n)
 }
 
-/// TCP listeners that accept in the kernel backlog and never read: a healthy broker port.
-pub struct Listeners(#[allow(dead_code)] Vec<TcpListener>);
-
-/// Listens on `addr` at each port.
-pub fn listen(addr: Ipv4Addr, ports: &[u16]) -> Listeners {
-    Listeners(
-        ports
-            .iter()
-            .map(|&p| {
-                TcpListener::bind((addr, p)).unwrap_or_else(|e| panic!("bind {addr}:{p}: {e}"))
-            })
-            .collect(),
-    )
-}
-
 /// A UDP socket that receives DNS queries and never answers: a silent resolver.
 pub struct SilentResolver {
     socket: UdpSocket,
