@@ -56,6 +56,15 @@ pub fn special_range(addr: IpAddr) -> Option<(IpNet, &'static str)> {
     })
 }
 
+/// The special-purpose range `net` overlaps (contains or lies in), if any: a published feed
+/// holding one is corrupt or forged.
+pub fn overlaps_special(net: &IpNet) -> Option<&'static str> {
+    SPECIAL.iter().find_map(|(special, label)| {
+        let special: IpNet = special.parse().expect("the table holds valid CIDRs");
+        (special.contains(&net.network()) || net.contains(&special.network())).then_some(*label)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

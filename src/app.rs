@@ -53,6 +53,10 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
             Ok(exit)
         }
         Command::Chain(args) => chain(args),
+        Command::Feed { action } => match action {
+            crate::cli::FeedCommand::Update(args) => feed_update(&args),
+            crate::cli::FeedCommand::Show(args) => feed_show(&args),
+        },
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "zpa-preflight", &mut std::io::stdout());
@@ -82,10 +86,7 @@ struct Prepared {
 
 fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     let profile = profile::load(&args.profile)?;
-    let zen = match &args.cidrs {
-        Some(path) => Some(profile::load_feed(path, CONNECTOR_SOURCE)?),
-        None => None,
-    };
+    let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?;
     let anchors = anchors(&profile, &args.trust)?;
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
@@ -100,9 +101,132 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
             .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
         zen,
         ignore: args.output.ignore.clone(),
+        coverage: args.coverage,
     };
+    if args.coverage && !args.target.is_empty() {
+        return Err(Error::Usage(
+            "check: --coverage audits the Zen ranges; --target replaces them (give one or the other)".into(),
+        ));
+    }
     let plan = plan::plan(&profile, &overrides, &args.root);
     Ok(Prepared { plan, anchors })
+}
+
+/// The Zen ranges a run uses: `--cidrs`, else a cached copy of the profile's published feed
+/// (with its age), else `None`: the profile's own.
+fn zen_in_use(
+    profile: &profile::Profile,
+    cidrs: Option<&Path>,
+    cache: &Path,
+) -> Result<Option<profile::feed::ZenRanges>, Error> {
+    if let Some(path) = cidrs {
+        return Ok(Some(profile::load_feed(path, CONNECTOR_SOURCE)?));
+    }
+    if !profile.zen_from_builtin_feed() {
+        return Ok(None);
+    }
+    match crate::feeds::read_cache(cache, profile.zen.kind) {
+        Ok(Some(cached)) => {
+            let now = Utc::now();
+            let mut zen = cached.feed.clone();
+            zen.source = format!(
+                "{} (cached from {})",
+                crate::feeds::cache_file(cache, profile.zen.kind).display(),
+                cached.source
+            );
+            zen.fetched_at = Some(cached.fetched_at);
+            zen.age_days = Some(cached.age_days(now));
+            Ok(Some(zen))
+        }
+        Ok(None) => Ok(None),
+        // An unreadable cache is no reason to stop a check: say so, use the built-in list.
+        Err(e) => {
+            eprintln!("zpa-preflight: ignoring the feed cache: {e}");
+            Ok(None)
+        }
+    }
+}
+
+/// `feed update`: fetch or read, validate, cache.
+fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
+    let cloud = args
+        .cloud
+        .clone()
+        .unwrap_or_else(|| crate::feeds::default_cloud(args.kind).to_string());
+    let from = args
+        .from
+        .clone()
+        .unwrap_or_else(|| crate::feeds::url(args.kind, &cloud));
+    let body = if from.starts_with("https://") {
+        let ca = match &args.ca {
+            Some(path) => probe::tls::load_anchor(&path.display().to_string())?.certs,
+            None => Vec::new(),
+        };
+        let proxies =
+            probe::proxy::configuration(&args.root, &probe::proxy::Environment::current());
+        let proxy = proxies
+            .system
+            .as_ref()
+            .map(|p| format!("http://{}", p.addr));
+        crate::feeds::download(&from, proxy.as_deref(), &ca, args.timeout)
+    } else if from.contains("://") {
+        return Err(Error::Usage(format!(
+            "feed update: {from}: only https:// URLs or files"
+        )));
+    } else {
+        let text = crate::error::read_input(Path::new(&from))?;
+        Ok(crate::feeds::Body { text, source: from })
+    };
+    let updated = body.and_then(|body| {
+        crate::feeds::update(
+            &body,
+            args.kind,
+            &cloud,
+            &args.cache,
+            args.force,
+            Utc::now(),
+        )
+    });
+    let mut out = std::io::stdout().lock();
+    match updated {
+        Ok(updated) => {
+            writeln!(
+                out,
+                "wrote {}: {} ranges ({} feed) for {} from {}{}",
+                updated.path.display(),
+                updated.cached.feed.ranges.len(),
+                updated.cached.feed.kind.label(),
+                updated.cached.feed.cloud,
+                updated.cached.source,
+                updated
+                    .previous
+                    .map(|n| format!(" (was {n})"))
+                    .unwrap_or_default()
+            )
+            .map_err(stdout_error)?;
+            Ok(Exit::Ready)
+        }
+        Err(e) => {
+            eprintln!("zpa-preflight: feed update: {e} (the cache is unchanged)");
+            Ok(match e {
+                crate::feeds::FeedUpdateError::Cache { .. } => Exit::ToolFailed,
+                _ => Exit::Usage,
+            })
+        }
+    }
+}
+
+/// `feed show`: the ranges a check would use, where they come from, by region.
+fn feed_show(args: &crate::cli::FeedShowArgs) -> Result<Exit, Error> {
+    let profile = profile::load(&args.profile)?;
+    let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?.unwrap_or(profile.zen);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        crate::cli::ShowFormat::Human => render::feed::human(&mut out, &zen),
+        crate::cli::ShowFormat::Json => render::feed::json(&mut out, &zen),
+    }
+    .map_err(stdout_error)?;
+    Ok(Exit::Ready)
 }
 
 /// The profile's `[tls] anchors` and the `--trust` files, read and validated.

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::exit::EXIT_CODES_HELP;
 use crate::plan::TargetSpec;
 use crate::profile::DEFAULT_PROFILE;
+use crate::profile::feed::FeedKind;
 use crate::render::{ColorChoice, Format};
 
 /// Tells whether this VM's egress lets a Zscaler ZPA connector enroll, and if not, why.
@@ -43,6 +44,13 @@ pub enum Command {
     /// seen on a known-good path with `--trust broker=FILE`.
     #[command(after_help = CHAIN_HELP)]
     Chain(ChainArgs),
+    /// Zscaler's published ranges: fetch one of its feeds into the cache, or show the ranges
+    /// a check would use.
+    Feed {
+        /// What to do.
+        #[command(subcommand)]
+        action: FeedCommand,
+    },
     /// List the built-in profiles.
     Profiles,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -104,9 +112,14 @@ pub struct CheckArgs {
     /// A built-in profile name, or a profile file.
     #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE)]
     pub profile: String,
-    /// A full Zen feed in Zscaler's JSON shape; replaces the profile's ranges.
+    /// A Zscaler feed in any shape it publishes (ZPA, ZIA cenr/future/hubs/ca JSON, or one
+    /// CIDR a line); replaces the cached and the profile's ranges.
     #[arg(long, value_name = "FILE")]
     pub cidrs: Option<PathBuf>,
+    /// Where `feed update` caches the feeds; a cached feed replaces the profile's built-in
+    /// ranges.
+    #[arg(long, value_name = "DIR", default_value = crate::feeds::DEFAULT_CACHE)]
+    pub cache: PathBuf,
     /// Ask this DNS server instead of the ones in resolv.conf.
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
     pub dns_server: Option<SocketAddr>,
@@ -121,6 +134,10 @@ pub struct CheckArgs {
     /// addresses are then left out, its ports kept.
     #[arg(long, value_name = "HOST|IP|CIDR")]
     pub target: Vec<TargetSpec>,
+    /// Audit every Zen range: one address in each range of the feed (IPv4 and IPv6) on the
+    /// profile's ports, reported range by range and grouped by region.
+    #[arg(long)]
+    pub coverage: bool,
     /// Per-probe timeout, e.g. 2s or 500ms.
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
@@ -169,6 +186,73 @@ pub struct ExplainArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `feed update` and `feed show`.
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Fetch a feed over HTTPS (or read a downloaded copy), validate it, and write it to the
+    /// cache atomically; a failed update leaves the cache untouched.
+    Update(FeedUpdateArgs),
+    /// Print the ranges a check would use (--cidrs, else the cache, else the built-in list),
+    /// their source and age, and the count per region.
+    Show(FeedShowArgs),
+}
+
+/// `feed update`.
+#[derive(Debug, Args)]
+pub struct FeedUpdateArgs {
+    /// Which feed.
+    #[arg(long, value_enum, default_value_t = FeedKind::Zpa)]
+    pub kind: FeedKind,
+    /// The cloud (default: private.zscaler.com for zpa, zscaler.net for the ZIA feeds).
+    #[arg(long, value_name = "NAME")]
+    pub cloud: Option<String>,
+    /// A downloaded copy, or an https:// URL, instead of Zscaler's URL for the kind and cloud.
+    #[arg(long, value_name = "FILE|URL")]
+    pub from: Option<String>,
+    /// The cache directory.
+    #[arg(long, value_name = "DIR", default_value = crate::feeds::DEFAULT_CACHE)]
+    pub cache: PathBuf,
+    /// Accept a feed that changes more than half of the cached entries.
+    #[arg(long)]
+    pub force: bool,
+    /// Trust only this CA (PEM) for the feed host: a private mirror or a lab.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Where the system's proxy settings are read (`HTTPS_PROXY` in /etc/environment).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Download timeout.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+/// `feed show`.
+#[derive(Debug, Args)]
+pub struct FeedShowArgs {
+    /// A feed file instead of the cache.
+    #[arg(long, value_name = "FILE")]
+    pub cidrs: Option<PathBuf>,
+    /// The cache directory.
+    #[arg(long, value_name = "DIR", default_value = crate::feeds::DEFAULT_CACHE)]
+    pub cache: PathBuf,
+    /// The profile whose built-in ranges are the fallback.
+    #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE)]
+    pub profile: String,
+    /// `human`, or `json` with every range and its region.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    pub format: ShowFormat,
+}
+
+/// What `feed show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ShowFormat {
+    /// Source, age and counts per region.
+    #[default]
+    Human,
+    /// Every range with its region.
+    Json,
 }
 
 /// `chain`.

@@ -242,6 +242,10 @@ pub struct TcpEvidence {
     /// margin, or the profile's cap); 0 in reports written before it was recorded.
     #[serde(default)]
     pub in_flight: usize,
+    /// The overall deadline this run kept, in ms: the profile's, or longer when the probes
+    /// needed more than one wave; 0 in reports written before it was recorded.
+    #[serde(default)]
+    pub deadline_ms: u64,
 }
 
 /// One connection attempt.

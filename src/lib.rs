@@ -24,6 +24,7 @@ pub mod diagnose;
 pub mod error;
 pub mod evidence;
 pub mod exit;
+pub mod feeds;
 pub mod fleet;
 pub mod plan;
 pub mod probe;

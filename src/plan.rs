@@ -63,6 +63,8 @@ pub struct Overrides {
     pub zen: Option<ZenRanges>,
     /// `--ignore`: cause ids downgraded from blocking to warning.
     pub ignore: Vec<String>,
+    /// `--coverage`: one address in every Zen range instead of a spread sample.
+    pub coverage: bool,
     /// `--trust`: extra anchors that count as genuine (already read and validated).
     pub trust: Vec<TrustFile>,
     /// The explicit proxies configured on the inspected system.
@@ -208,6 +210,9 @@ pub struct Plan {
     /// Cause ids the user downgraded with `--ignore`.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// A range-by-range audit (`--coverage`): every Zen range sampled, reported by region.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coverage: bool,
     /// The server name sent to an address given with `--target` (the profile's broker name,
     /// as the connector would send it); none when the profile names no broker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -310,7 +315,12 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         broker_ports
     };
     let (names, fixed_targets) = if overrides.targets.is_empty() {
-        (profile.names.clone(), zen_targets(&zen, &profile.limits))
+        let targets = if overrides.coverage {
+            every_range(&zen)
+        } else {
+            zen_targets(&zen, &profile.limits)
+        };
+        (profile.names.clone(), targets)
     } else {
         user_targets(&overrides.targets, &fixed_ports)
     };
@@ -337,6 +347,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         timeouts,
         limits: profile.limits,
         ignore: overrides.ignore.clone(),
+        coverage: overrides.coverage && overrides.targets.is_empty(),
         system_trust: profile
             .tls
             .system_trust
@@ -445,6 +456,25 @@ fn zen_targets(zen: &ZenRanges, limits: &Limits) -> Vec<FixedTarget> {
             })
         });
     published.chain(samples).collect()
+}
+
+/// One address in every range, IPv4 and IPv6: the audit. A single address is itself; in a
+/// wider range, its first host.
+fn every_range(zen: &ZenRanges) -> Vec<FixedTarget> {
+    zen.ranges
+        .iter()
+        .filter_map(|net| {
+            let addr = if net.prefix_len() == net.max_prefix_len() {
+                net.addr()
+            } else {
+                net.hosts().next()?
+            };
+            Some(FixedTarget {
+                addr,
+                origin: Origin::RangeSample { range: *net },
+            })
+        })
+        .collect()
 }
 
 /// Up to `n` items evenly spread over `items`, so a cap does not only probe one region.

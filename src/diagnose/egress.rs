@@ -261,7 +261,10 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
         summary: String::new(),
         reason: None,
     };
-    let secondary = stats.secondary_summary();
+    let secondary = match super::coverage::PortCoverage::of(facts, port) {
+        Some(coverage) => Some(coverage.summary()),
+        None => stats.secondary_summary(),
+    };
     if stats.ran.is_empty() {
         let planned_names = facts
             .names

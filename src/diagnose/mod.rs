@@ -9,6 +9,7 @@
 
 mod chain;
 mod clock;
+mod coverage;
 mod dns;
 mod egress;
 mod host;
@@ -16,6 +17,7 @@ mod log;
 mod proxy;
 mod run;
 mod tls;
+mod zen;
 
 use std::net::IpAddr;
 
@@ -193,6 +195,8 @@ const RULES: &[Rule] = &[
     tls::handshake_blocked,
     tls::intercepted,
     egress::port_blocked,
+    // The audit: whole regions cut off on a port.
+    coverage::partial,
     host::selinux,
     // Time: a clock behind fails the key exchange even when every path is open.
     clock::skewed,
@@ -201,6 +205,7 @@ const RULES: &[Rule] = &[
     clock::unsynchronised,
     tls::inspection_on_path,
     dns::outside_zen,
+    zen::stale,
     run::incomplete,
 ];
 
@@ -213,6 +218,15 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         .flat_map(|(index, rule)| rule(&facts).into_iter().map(move |c| (index, c)))
         .collect();
     log::merge(&facts, &mut causes, RULES.len());
+    // One id, one cause: a second rule reaching the same conclusion adds its evidence.
+    let mut merged: Vec<(usize, Cause)> = Vec::with_capacity(causes.len());
+    for (rule, cause) in causes {
+        match merged.iter_mut().find(|(_, c)| c.id == cause.id) {
+            Some((_, first)) => first.evidence.extend(cause.evidence),
+            None => merged.push((rule, cause)),
+        }
+    }
+    let mut causes = merged;
     for (_, cause) in &mut causes {
         if cause.severity == Severity::Blocking && evidence.plan.ignore.contains(&cause.id) {
             cause.severity = Severity::Warning;

@@ -27,17 +27,21 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
     if queries + connects == 0 {
         return Vec::new();
     }
+    let deadline = match ev.tcp.deadline_ms {
+        0 => ev.plan.timeouts.overall_ms,
+        kept => kept,
+    };
     vec![
         Cause::new("run.incomplete", Severity::Warning, 0.5)
             .title("Some probes did not finish before the overall deadline")
             .detail(format!(
                 "{queries} DNS queries and {connects} connects or handshakes were still pending after {}; \
                  their checks are unknown, not passed.",
-                secs(ev.plan.timeouts.overall_ms)
+                secs(deadline)
             ))
             .evidence(vec![format!(
                 "overall deadline {}, probe timeout {}, {} in flight at most",
-                secs(ev.plan.timeouts.overall_ms),
+                secs(deadline),
                 secs(ev.plan.timeouts.probe_ms),
                 match (ev.tcp.in_flight, ev.plan.limits.max_in_flight) {
                     (0, Some(cap)) => cap.to_string(),

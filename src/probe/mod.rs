@@ -60,8 +60,9 @@ pub struct Progress {
 /// files, already read; `progress` counts what has finished, for a display.
 pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> Evidence {
     let probe_timeout = Duration::from_millis(plan.timeouts.probe_ms);
-    let deadline = Instant::now() + Duration::from_millis(plan.timeouts.overall_ms);
     let capacity = capacity::size(plan.limits.max_in_flight);
+    let overall = overall(plan, capacity.in_flight);
+    let deadline = Instant::now() + overall;
     let permits = Arc::new(Semaphore::new(capacity.in_flight));
     let dns = Arc::new(dns::Dns::new(&plan.resolver, probe_timeout));
     let connector = Connector {
@@ -255,11 +256,37 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         tcp: TcpEvidence {
             attempts,
             in_flight: capacity.in_flight,
+            deadline_ms: u64::try_from(overall.as_millis()).unwrap_or(u64::MAX),
         },
         tls,
         clock,
         host,
     }
+}
+
+/// The overall deadline: the profile's, or longer when the planned probes cannot all be in
+/// flight at once (a low open-file limit, or a profile's cap), so that the deadline stays a
+/// backstop and never a cliff that hides work: one probe timeout per wave, plus one for the
+/// names' answers and the handshakes after them.
+fn overall(plan: &Plan, in_flight: usize) -> Duration {
+    let tls = plan
+        .tls
+        .ports
+        .iter()
+        .filter(|p| plan.fixed_ports.contains(p))
+        .count();
+    let user = plan
+        .fixed_targets
+        .iter()
+        .filter(|t| matches!(t.origin, Origin::User { .. }))
+        .count();
+    let planned = plan.fixed_targets.len() * plan.fixed_ports.len()
+        + user * tls
+        + plan.names.len() * 2
+        + plan.ntp_servers.len();
+    let waves = planned.div_ceil(in_flight.max(1)) as u64;
+    let scaled = plan.timeouts.probe_ms.saturating_mul(waves + 1);
+    Duration::from_millis(plan.timeouts.overall_ms.max(scaled))
 }
 
 /// What every connect shares: the cap, the timeout and the deadline.

@@ -1,15 +1,19 @@
-//! The Zen address ranges, read in the JSON shape Zscaler publishes at config.zscaler.com.
+//! The Zen address ranges, read in the shapes Zscaler publishes at config.zscaler.com.
 //!
-//! Keeping Zscaler's own shape (not a format of ours) means an admin can download the current
-//! feed and pass it with `--cidrs FILE` unchanged. This module only parses and validates; it
-//! never fetches anything.
+//! Keeping Zscaler's own shapes (not a format of ours) means an admin can download any current
+//! feed (ZPA, ZIA cenr, future, hubs, ca, or a plaintext list) and pass it with `--cidrs FILE`
+//! unchanged. This module only parses and validates; it never fetches anything.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+mod shape;
 
 /// The `Source` of the feed rows that list where connectors may connect (DOMAIN.md §1.3).
 pub const CONNECTOR_SOURCE: &str = "Connector, Private Service Edge, Zscaler Client Connector";
@@ -40,6 +44,59 @@ pub struct ZenRanges {
     pub complete: bool,
     /// The networks, single addresses as /32 or /128.
     pub ranges: Vec<IpNet>,
+    /// Which of Zscaler's feeds they come from (reports before 1.4: the ZPA one).
+    #[serde(default)]
+    pub kind: FeedKind,
+    /// When the cached copy these came from was fetched (`feed update`); none for a file or
+    /// the built-in list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its age in days when the run was planned, for `feed.stale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    /// Where each range is, when the feed says (cenr: "EMEA · Amsterdam II"): how a user
+    /// reads "which region is blocked".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: BTreeMap<IpNet, String>,
+}
+
+/// The feeds Zscaler publishes, as told apart by their bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    /// ZPA: `{"Cloud Name", "content": [{"Source", "IPs", …}]}` (`/api/<cloud>/zpa/json`).
+    #[default]
+    Zpa,
+    /// ZIA cloud enforcement node ranges: `{"<cloud>": {"continent : …": {"city : …":
+    /// [{"range", …}]}}, "svpnIPs": […]}` (`/api/<cloud>/cenr/json`).
+    Cenr,
+    /// ZIA ranges to be brought into service: `{"cloudName", "prefixes"}` (`/future/json`).
+    Future,
+    /// ZIA hub ranges every firewall must allow: `{"cloudName", "type": "required",
+    /// "hubPrefixes"}`.
+    #[value(alias = "hubs")]
+    HubsRequired,
+    /// ZIA hub ranges recommended: the same with `"type": "recommended"`.
+    HubsRecommended,
+    /// `{"ranges": […]}` (`/ca/json`).
+    Ca,
+    /// One CIDR or address a line, `#` comments (the plaintext feeds and EDL files).
+    Plain,
+}
+
+impl FeedKind {
+    /// How the report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            FeedKind::Zpa => "ZPA",
+            FeedKind::Cenr => "ZIA cenr",
+            FeedKind::Future => "ZIA future",
+            FeedKind::HubsRequired => "ZIA hubs (required)",
+            FeedKind::HubsRecommended => "ZIA hubs (recommended)",
+            FeedKind::Ca => "ZIA ca",
+            FeedKind::Plain => "plain-text",
+        }
+    }
 }
 
 impl ZenRanges {
@@ -47,33 +104,10 @@ impl ZenRanges {
     pub fn contains(&self, addr: IpAddr) -> bool {
         self.ranges.iter().any(|net| net.contains(&addr))
     }
-}
 
-#[derive(Deserialize)]
-struct FeedFile {
-    #[serde(rename = "Cloud Name")]
-    cloud_name: String,
-    content: Vec<FeedRow>,
-}
-
-#[derive(Deserialize)]
-struct FeedRow {
-    #[serde(rename = "Source")]
-    source: String,
-    #[serde(rename = "IPs")]
-    ips: Vec<FeedNet>,
-}
-
-/// One `IPs` entry: a CIDR, or a bare address that the feed means as a single host.
-#[derive(Debug, Clone, Copy)]
-struct FeedNet(IpNet);
-
-impl<'de> Deserialize<'de> for FeedNet {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_net(&text)
-            .map(FeedNet)
-            .map_err(serde::de::Error::custom)
+    /// The region a range is in, when the feed says.
+    pub fn region(&self, net: &IpNet) -> Option<&str> {
+        self.regions.get(net).map(String::as_str)
     }
 }
 
@@ -99,7 +133,9 @@ pub fn parse_net(text: &str) -> Result<IpNet, String> {
     Ok(net.trunc())
 }
 
-/// Parses a feed's JSON text and keeps the rows whose `Source` is `source`.
+/// Parses a feed in any shape Zscaler serves, told apart by its body (never by a file name:
+/// copies circulate renamed). For the ZPA shape, only the rows whose `Source` is `source`
+/// are kept; every other shape lists only service-edge ranges.
 ///
 /// `origin` names the feed in the result (a path, or `built-in:…`); it is not read.
 pub fn parse_feed(
@@ -108,33 +144,63 @@ pub fn parse_feed(
     origin: &str,
     complete: bool,
 ) -> Result<ZenRanges, FeedError> {
-    let file: FeedFile = serde_json::from_str(text).map_err(|e| FeedError {
-        message: format!(
-            "line {}, column {}: {}",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ),
-    })?;
-    let mut ranges: Vec<IpNet> = file
-        .content
-        .iter()
-        .filter(|row| row.source == source)
-        .flat_map(|row| row.ips.iter().map(|n| n.0))
-        .collect();
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let parsed = if body.starts_with('{') || body.starts_with('[') {
+        let value: Value = serde_json::from_str(body).map_err(|e| FeedError {
+            message: format!(
+                "line {}, column {}: not JSON: {}",
+                e.line(),
+                e.column(),
+                strip_position(&e.to_string())
+            ),
+        })?;
+        shape::json(&value, source).map_err(|e| located(body, e))?
+    } else {
+        shape::plain(body).map_err(|e| FeedError { message: e.message })?
+    };
+    let mut ranges: Vec<IpNet> = parsed.entries.iter().map(|(net, _)| *net).collect();
     if ranges.is_empty() {
         return Err(FeedError {
-            message: format!("no address in any row whose \"Source\" is \"{source}\""),
+            message: match parsed.kind {
+                FeedKind::Zpa => format!(
+                    "a ZPA feed, but no address in any row whose \"Source\" is \"{source}\""
+                ),
+                kind => format!("a {} feed without a single range", kind.label()),
+            },
         });
     }
+    let regions: BTreeMap<IpNet, String> = parsed
+        .entries
+        .into_iter()
+        .filter_map(|(net, region)| Some((net, region?)))
+        .collect();
     ranges.sort();
     ranges.dedup();
     Ok(ZenRanges {
-        cloud: file.cloud_name,
+        cloud: parsed.cloud,
         source: origin.to_string(),
         complete,
         ranges,
+        kind: parsed.kind,
+        fetched_at: None,
+        age_days: None,
+        regions,
     })
+}
+
+/// A shape error, prefixed with the line of its offending value when the text holds it.
+fn located(body: &str, e: shape::FeedError) -> FeedError {
+    let line = e.value.and_then(|value| {
+        let quoted = serde_json::to_string(&value).ok()?;
+        let at = body.find(&quoted)?;
+        Some(body[..at].matches('\n').count() + 1)
+    });
+    FeedError {
+        message: match line {
+            Some(line) => format!("line {line}: {}", e.message),
+            None => e.message,
+        },
+    }
 }
 
 /// serde_json appends " at line N column M" to its messages; we print the position first.
@@ -148,8 +214,9 @@ impl fmt::Display for ZenRanges {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ranges for {} from {}{}",
+            "{} ranges ({} feed) for {} from {}{}",
             self.ranges.len(),
+            self.kind.label(),
             self.cloud,
             self.source,
             if self.complete {
@@ -190,7 +257,10 @@ mod tests {
     fn a_bad_address_names_its_line() {
         let text = "{\"Cloud Name\": \"x\",\n \"content\": [{\"Source\": \"s\",\n \"IPs\": [\"10.0.0.300\"]}]}";
         let err = parse_feed(text, "s", "f", true).unwrap_err().message;
-        assert!(err.starts_with("line 3,"), "{err}");
+        assert!(
+            err.starts_with("line 3: ZPA feed, row 1 \"IPs\" entry 1:"),
+            "{err}"
+        );
         assert!(err.contains("10.0.0.300"), "{err}");
         assert!(!err.contains('\n'));
     }
@@ -212,5 +282,85 @@ mod tests {
     fn not_json_is_a_positioned_error() {
         let err = parse_feed("{ nope", "s", "f", true).unwrap_err().message;
         assert!(err.starts_with("line 1, column"), "{err}");
+    }
+
+    /// A small sample of each shape Zscaler serves, as people download them.
+    #[test]
+    fn every_published_shape_is_read() {
+        let cenr = r#"{"zscaler.net": {
+            "continent : EMEA": {"city : Amsterdam II": [
+                {"range": "185.46.212.0/23", "vpn": "", "gre": "", "ext": "", "hostname": "",
+                 "latitude": "52", "longitude": "4"}]},
+            "continent : Asia-Pacific": {"city : Mumbai II": [
+                {"range": "2a03:eec0:1411::/48", "vpn": "", "gre": "", "ext": "", "hostname": "",
+                 "latitude": "19", "longitude": "72"},
+                {"range": "", "vpn": "", "gre": "", "ext": "", "hostname": "", "latitude": "", "longitude": ""}]}},
+            "svpnIPs": ["165.225.0.1"]}"#;
+        let future = r#"{"cloudName": "zscaler.net", "prefixes": ["147.161.128.0/17"]}"#;
+        // Named "recommended" on disk, but the body says required: the body wins.
+        let hubs = r#"{"cloudName": "zscloud.net", "type": "required", "hubPrefixes": ["165.225.80.0/22", "2a03:eec0::/32"]}"#;
+        let ca = r#"{"cloudName": "zscaler.net", "ranges": ["104.129.192.0/20"]}"#;
+        let plain = "# ZPA plaintext\n3.7.7.75/32\n104.129.192.0/20  # comment\n\n2605:4300::/32\n52.4.154.137\n";
+        let cases: &[(&str, FeedKind, &str, usize)] = &[
+            (FEED, FeedKind::Zpa, "private.zscaler.com", 4),
+            (cenr, FeedKind::Cenr, "zscaler.net", 3),
+            (future, FeedKind::Future, "zscaler.net", 1),
+            (hubs, FeedKind::HubsRequired, "zscloud.net", 2),
+            (ca, FeedKind::Ca, "zscaler.net", 1),
+            (plain, FeedKind::Plain, "unknown cloud (a plain list)", 4),
+        ];
+        for (text, kind, cloud, count) in cases {
+            let zen = parse_feed(text, CONNECTOR_SOURCE, "f", true)
+                .unwrap_or_else(|e| panic!("{kind:?}: {}", e.message));
+            assert_eq!(
+                (zen.kind, zen.cloud.as_str(), zen.ranges.len()),
+                (*kind, *cloud, *count)
+            );
+        }
+        let zen = parse_feed(cenr, CONNECTOR_SOURCE, "f", true).unwrap();
+        let amsterdam: IpNet = "185.46.212.0/23".parse().unwrap();
+        assert_eq!(zen.region(&amsterdam), Some("EMEA · Amsterdam II"));
+        let mumbai: IpNet = "2a03:eec0:1411::/48".parse().unwrap();
+        assert_eq!(zen.region(&mumbai), Some("Asia-Pacific · Mumbai II"));
+    }
+
+    /// Anything else: one line naming the shape it looked like and what was missing.
+    #[test]
+    fn other_bodies_say_what_they_looked_like() {
+        let cases = [
+            (
+                r#"{"foo": 1, "bar": []}"#,
+                "not a Zscaler feed: a JSON object with keys [bar, foo]",
+            ),
+            (
+                r#"{"cloudName": "x", "hubPrefixes": ["1.2.3.0/24"]}"#,
+                "no \"type\"",
+            ),
+            (
+                r#"{"x.net": {"continent : EMEA": {"city : A": [{"vpn": ""}]}}}"#,
+                "entry 1 of \"A\" has no \"range\"",
+            ),
+            (
+                r#"{"Cloud Name": "x", "content": [{"Source": "s"}]}"#,
+                "row 1 (s) has no \"IPs\" list",
+            ),
+            (
+                r#"{"cloudName": "x", "prefixes": ["0.0.0.0/0"]}"#,
+                "broader than /8",
+            ),
+            ("[1, 2]", "JSON array"),
+            ("3.7.7.75/32\nnot-an-address\n", "line 2:"),
+            (
+                r#"{"cloudName": "x", "prefixes": []}"#,
+                "without a single range",
+            ),
+        ];
+        for (text, expected) in cases {
+            let message = parse_feed(text, CONNECTOR_SOURCE, "f", true)
+                .unwrap_err()
+                .message;
+            assert!(message.contains(expected), "{text}: {message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
     }
 }

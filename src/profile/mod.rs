@@ -526,6 +526,14 @@ fn builtin_file(path: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+impl Profile {
+    /// Whether its Zen ranges are a built-in copy of a published feed, which a fresher copy in
+    /// the cache (`feed update`) replaces. Ranges a profile declares itself are never replaced.
+    pub fn zen_from_builtin_feed(&self) -> bool {
+        self.zen.source.starts_with(BUILTIN_PREFIX)
+    }
+}
+
 /// Loads `spec`: the name of a built-in profile, or a path to a profile file.
 pub fn load(spec: &str) -> Result<Profile, InputError> {
     if let Some(text) = builtin_file(&format!("profiles/{spec}.toml")) {
@@ -685,6 +693,10 @@ fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRan
             source: origin.to_string(),
             complete: zen.complete,
             ranges: Vec::new(),
+            kind: feed::FeedKind::default(),
+            fetched_at: None,
+            age_days: None,
+            regions: Default::default(),
         },
     };
     for text in &zen.ranges {

@@ -7,6 +7,7 @@ use super::human::{summary_line, verdict_word};
 use crate::diagnose::CheckStatus;
 use crate::evidence::secs;
 use crate::exit::Exit;
+use crate::plan::Origin;
 use crate::report::Report;
 
 /// Writes the report as GitHub-flavoured markdown.
@@ -66,7 +67,56 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
         }
         writeln!(out, "\n**Fix:** {}", cause.remedy)?;
     }
+    coverage(out, report)?;
     writeln!(out, "\n```\n{}\n```", summary_line(report, exit))
+}
+
+/// With `--coverage`: every range that did not connect, as a table a firewall team can act
+/// on (the evidence as recorded; the diagnosis above says what it means).
+fn coverage(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let plan = &report.evidence.plan;
+    if !plan.coverage {
+        return Ok(());
+    }
+    let sampled: Vec<_> = report
+        .evidence
+        .tcp
+        .attempts
+        .iter()
+        .filter_map(|a| match &a.origin {
+            Origin::RangeSample { range } => Some((range, a)),
+            _ => None,
+        })
+        .collect();
+    let failing: Vec<_> = sampled
+        .iter()
+        .filter(|(_, a)| !a.outcome.connected())
+        .collect();
+    writeln!(
+        out,
+        "\n## Zen range coverage\n\n{} of {} range probes connect ({}).\n",
+        sampled.len() - failing.len(),
+        sampled.len(),
+        plan.zen
+    )?;
+    if failing.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| Region | Range | Address | Port | Outcome |\n|---|---|---|---|---|"
+    )?;
+    for (range, a) in failing {
+        writeln!(
+            out,
+            "| {} | `{range}` | `{}` | {} | {} |",
+            cell(plan.zen.region(range).unwrap_or("—")),
+            a.addr,
+            a.port,
+            cell(&a.outcome.label())
+        )?;
+    }
+    Ok(())
 }
 
 /// A table cell: pipes escaped, one line.

@@ -2,6 +2,7 @@
 //! and colour is a parameter decided once at the edge, so output is testable byte for byte.
 
 pub mod chain;
+pub mod feed;
 pub mod fleet;
 pub mod human;
 pub mod json;

@@ -186,6 +186,7 @@ struct Tagged {
 struct Tcp {
     attempts: Vec<Attempt>,
     in_flight: usize,
+    deadline_ms: u64,
 }
 
 #[derive(Deserialize)]

@@ -394,3 +394,60 @@ fn lab_selinux_enforcing_without_module() {
     assert_eq!(run.code, 4, "{}", run.json()["causes"]);
     assert_eq!(run.cause_ids()[0], "selinux.blocks_connector");
 }
+
+/// The audit: a firewall that allows one region of the feed and forgot another. One address
+/// in every range is probed, and the report names exactly the region that is cut off.
+#[test]
+fn lab_coverage_names_the_region_a_firewall_forgot() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.route_targets("198.19.0.0/20");
+    // The lab's own cenr-shaped feed: two "regions" of two ranges, and the broker itself.
+    let feed = r#"{"lab.net": {
+      "continent : EMEA": {"city : Lab West": [{"range": "198.19.1.0/24"}, {"range": "198.19.2.0/24"}]},
+      "continent : Asia-Pacific": {"city : Lab East": [{"range": "198.19.3.0/24"}, {"range": "198.19.4.0/24"}]},
+      "continent : Lab": {"city : Broker": [{"range": "198.18.0.2/32"}]}}}"#;
+    let path = lab.path("cenr.json");
+    std::fs::write(&path, feed).unwrap();
+    lab.firewall("-p tcp -m iprange --dst-range 198.19.3.0-198.19.4.255 -j DROP");
+    let cidrs = path.display().to_string();
+    let run = lab.check_with(&lab_profile(), &["--coverage", "--cidrs", &cidrs]);
+    assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
+    let causes = run.json()["causes"].as_array().unwrap().clone();
+    let partial = causes
+        .iter()
+        .find(|c| c["id"] == "egress.tcp_443_partial")
+        .unwrap_or_else(|| panic!("{causes:?}"));
+    let title = partial["title"].as_str().unwrap();
+    assert_eq!(
+        title,
+        "TCP/443 is cut off to 2 of 5 Zen ranges: Asia-Pacific · Lab East"
+    );
+    assert!(partial["evidence"].to_string().contains("198.19.3.0/24"));
+    assert!(!partial["evidence"].to_string().contains("Lab West"));
+    // Every range is reported, none "not run".
+    let sampled = run.json()["evidence"]["tcp"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["origin"]["kind"] == "range_sample")
+        .count();
+    assert_eq!(sampled, 10, "5 ranges × 2 ports");
+    // The markdown report is a table a firewall team can act on.
+    let saved = lab.path("coverage.json");
+    std::fs::write(&saved, &run.stdout).unwrap();
+    let md = crate::support::run(&[
+        "explain",
+        &saved.display().to_string(),
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.stdout.contains("## Zen range coverage"), "{}", md.stdout);
+    assert!(
+        md.stdout
+            .contains("| Asia-Pacific · Lab East | `198.19.3.0/24` | `198.19.3.1` | 443 |"),
+        "{}",
+        md.stdout
+    );
+}

@@ -8,6 +8,7 @@ mod clock;
 mod contract;
 mod examples;
 mod explain;
+mod feed;
 mod gate;
 mod host;
 mod input;

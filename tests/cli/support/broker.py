@@ -39,7 +39,9 @@ def listen(port):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
-    s.listen(64)
+    # A backlog in the thousands: a burst of connects must never be the lab's bottleneck
+    # (LAB.md pitfall 11).
+    s.listen(4096)
     return s
 
 
@@ -56,8 +58,17 @@ def serve(conn):
         conn.close()
 
 
+def drain(sock):
+    # Accept and close at once: a connection left in the accept queue would fill it, and a
+    # full queue drops SYNs (the benchmark makes thousands of connects).
+    while True:
+        client, _ = sock.accept()
+        client.close()
+
+
 tls_listener = listen(443)
-plain = listen(9000)  # the kernel completes handshakes; nothing is ever read
+plain = listen(9000)
+threading.Thread(target=drain, args=(plain,), daemon=True).start()
 print("ready", flush=True)
 while True:
     client, _ = tls_listener.accept()

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod feed_server;
 pub mod netlab;
 pub mod sntp;
 pub mod tls_server;

@@ -194,6 +194,35 @@ impl Lab {
         self
     }
 
+    /// Empties the zen side's INPUT chain: no firewall on the path.
+    #[allow(dead_code)] // used by benches/scale.rs
+    pub fn flush_firewall(&self) {
+        let args = ["netns", "exec", &self.zen, "iptables", "-F", "INPUT"];
+        assert!(Command::new("ip").args(args).status().unwrap().success());
+    }
+
+    /// Makes every address of `cidr` a destination on the Zen host (a local route: the
+    /// brokers' 0.0.0.0 listeners answer on all of them) and routes it from the vm.
+    #[allow(dead_code)] // used by benches/scale.rs
+    pub fn route_targets(&self, cidr: &str) {
+        ip(&["-n", &self.zen, "route", "add", "local", cidr, "dev", "lo"]);
+        ip(&["-n", &self.vm, "route", "add", cidr, "via", ZEN]);
+    }
+
+    /// `program args` inside the vm, timed.
+    #[allow(dead_code)] // used by benches/scale.rs
+    pub fn run_in_vm(&self, program: &str, args: &[&str]) -> Run {
+        let mut all = vec!["netns", "exec", &self.vm, program];
+        all.extend_from_slice(args);
+        run_command(Command::new("ip").args(&all))
+    }
+
+    /// The `--root` the vm's checks read (its resolv.conf names the Zen host).
+    #[allow(dead_code)] // used by benches/scale.rs
+    pub fn root(&self) -> String {
+        self.root.path().display().to_string()
+    }
+
     /// A chronyd in the zen namespace answering NTP on the Zen host with its clock faked by
     /// `offset` (libfaketime, e.g. `+600s`; at least 1.1 s, see LAB.md). `-x`: never touches the
     /// real clock; no server lines: never asks anyone.
