@@ -224,7 +224,11 @@ impl fmt::Display for ZenRanges {
             } else {
                 " (documented subset)"
             }
-        )
+        )?;
+        match self.age_days {
+            Some(days) => write!(f, ", fetched {days} days ago"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -23,6 +23,11 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) 
         report.started_at.format("%Y-%m-%d %H:%M:%SZ"),
         secs(report.duration_ms)
     )?;
+    writeln!(
+        out,
+        "{}",
+        paint.dim(&format!("Zen: {}", report.evidence.plan.zen))
+    )?;
     writeln!(out)?;
     let label_width = report
         .checks

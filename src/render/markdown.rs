@@ -26,6 +26,7 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
         report.started_at.format("%Y-%m-%d %H:%M:%SZ"),
         secs(report.duration_ms)
     )?;
+    writeln!(out, "Zen ranges: {}\n", report.evidence.plan.zen)?;
     writeln!(out, "| Check | Status | Summary |\n|---|---|---|")?;
     for check in &report.checks {
         let status = match check.status {

@@ -23,6 +23,7 @@ const CENR: &str = r#"{"zscaler.net": {
 const FUTURE: &str =
     r#"{"cloudName": "zscaler.net", "prefixes": ["147.161.128.0/17", "136.226.0.0/16"]}"#;
 const HUBS: &str = r#"{"cloudName": "zscaler.net", "type": "required", "hubPrefixes": ["165.225.80.0/22", "2a03:eec0::/32"]}"#;
+const CA: &str = r#"{"cloudName": "zscaler.net", "ranges": ["104.129.192.0/20"]}"#;
 const PLAIN: &str = "# ZPA plaintext\n3.7.7.75/32\n104.129.192.0/20\n2605:4300::/32\n";
 
 #[test]
@@ -108,6 +109,7 @@ fn feed_update_validates_before_it_replaces_the_cache() {
         ("/api/zscaler.net/cenr/json", CENR),
         ("/api/zscaler.net/future/json", FUTURE),
         ("/api/zscaler.net/hubs/cidr/json/required", HUBS),
+        ("/api/zscaler.net/ca/json", CA),
         ("/truncated", &CENR[..CENR.len() / 2]),
         (
             "/catch-all",
@@ -128,6 +130,7 @@ fn feed_update_validates_before_it_replaces_the_cache() {
         ("cenr", "/api/zscaler.net/cenr/json", 5),
         ("future", "/api/zscaler.net/future/json", 2),
         ("hubs", "/api/zscaler.net/hubs/cidr/json/required", 2),
+        ("ca", "/api/zscaler.net/ca/json", 1),
     ] {
         let run = up.update(kind, path, &[]);
         assert_eq!(run.code, 0, "{kind}: {}", run.stderr);

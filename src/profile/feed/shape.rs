@@ -122,11 +122,16 @@ fn zpa(object: &Map<String, Value>, content: &Value, source: &str) -> Result<Par
         if row_source != source {
             continue;
         }
+        // The feed has no regions; its rows are what a firewall team reads it by.
+        let label = match row.get("Domains").and_then(Value::as_str) {
+            Some(domains) => format!("row {} ({domains})", i + 1),
+            None => format!("row {}", i + 1),
+        };
         for (j, ip) in ips.iter().enumerate() {
             let net = net(ip, || {
                 format!("ZPA feed, row {} \"IPs\" entry {}", i + 1, j + 1)
             })?;
-            entries.push((net, None));
+            entries.push((net, Some(label.clone())));
         }
     }
     Ok(Parsed {
