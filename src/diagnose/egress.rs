@@ -156,13 +156,13 @@ fn port_cause(facts: &Facts, spec: &PortSpec) -> Option<Cause> {
     let connected = stats.judged.len() - failed.len();
     // The same destinations reached on another port: the sharpest evidence there is that this
     // port, and not the destination, is what the firewall stops.
-    let failed_addrs: Vec<IpAddr> = unique(failed.iter().map(|a| a.addr));
+    let failed_set: std::collections::HashSet<IpAddr> = failed.iter().map(|a| a.addr).collect();
     let elsewhere: Vec<&TcpAttempt> = facts
         .evidence
         .tcp
         .attempts
         .iter()
-        .filter(|a| a.port != port && a.outcome.connected() && failed_addrs.contains(&a.addr))
+        .filter(|a| a.port != port && a.outcome.connected() && failed_set.contains(&a.addr))
         .collect();
     let other_ports: Vec<u16> = unique(elsewhere.iter().map(|a| a.port));
 
@@ -462,14 +462,10 @@ fn attempt_lines(attempts: &[&TcpAttempt], max: usize) -> Vec<String> {
 }
 
 /// The distinct items, in first-seen order.
-fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut out = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
+fn unique<T: Eq + std::hash::Hash + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
+    // A set beside the list: linear in the attempts, which an audit counts in thousands.
+    let mut seen = std::collections::HashSet::new();
+    items.filter(|item| seen.insert(*item)).collect()
 }
 
 #[cfg(test)]
