@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
             Ok(exit)
         }
         Command::Chain(args) => chain(args),
+        Command::Size(args) => size(&args),
         Command::Feed { action } => match action {
             crate::cli::FeedCommand::Update(args) => feed_update(&args),
             crate::cli::FeedCommand::Show(args) => feed_show(&args),
@@ -145,6 +146,57 @@ fn zen_in_use(
             Ok(None)
         }
     }
+}
+
+/// `size`: the connector plan for a protocol mix, and optionally this VM against it.
+fn size(args: &crate::cli::SizeArgs) -> Result<Exit, Error> {
+    let table = crate::sizing::table();
+    let usage = |m: String| Error::Usage(format!("size: {m}"));
+    let mix = table.parse_mix(&args.users).map_err(usage)?;
+    let vm = table.size(&args.vm).ok_or_else(|| {
+        let known: Vec<&str> = table.sizes.iter().map(|s| s.name.as_str()).collect();
+        usage(format!(
+            "--vm {}: the table has {}",
+            args.vm,
+            known.join(", ")
+        ))
+    })?;
+    let sizing = crate::sizing::plan(&table, &mix, args.domains, vm);
+    let here = if args.here {
+        let read = |rel: &str| std::fs::read_to_string(args.root.join(rel)).ok();
+        let vcpus = read("proc/cpuinfo").map(|t| probe::host::count_cpus(&t));
+        let memory = read("proc/meminfo").and_then(|t| probe::host::mem_total_mib(&t));
+        match (vcpus, memory) {
+            (Some(vcpus), Some(memory)) => Some(crate::sizing::here(
+                &table,
+                &mix,
+                args.domains,
+                vcpus,
+                memory,
+            )),
+            _ => {
+                return Err(usage(format!(
+                    "--here: cannot read {}/proc/cpuinfo and proc/meminfo",
+                    args.root.display()
+                )));
+            }
+        }
+    } else {
+        None
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Human => render::size::human(&mut out, &table, &sizing, here.as_ref()),
+        Format::Json => render::size::json(&mut out, &sizing, here.as_ref()),
+        Format::Markdown => render::size::markdown(&mut out, &table, &sizing, here.as_ref()),
+        Format::Prometheus => {
+            return Err(usage(
+                "--format prometheus is for check reports, not sizing".into(),
+            ));
+        }
+    }
+    .map_err(stdout_error)?;
+    Ok(Exit::Ready)
 }
 
 /// `feed update`: fetch or read, validate, cache.

@@ -51,6 +51,9 @@ pub enum Command {
         #[command(subcommand)]
         action: FeedCommand,
     },
+    /// Plan App Connectors for a protocol mix: per failure domain, N+1, scale out not up,
+    /// with the arithmetic shown (the table is checks/sizing.toml).
+    Size(SizeArgs),
     /// List the built-in profiles.
     Profiles,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -253,6 +256,29 @@ pub enum ShowFormat {
     Human,
     /// Every range with its region.
     Json,
+}
+
+/// `size`.
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// Concurrent users per protocol, e.g. http=1200,rdp=300,ssh=400 (also vdi, smb, voice).
+    #[arg(long, value_name = "PROTOCOL=N,…")]
+    pub users: String,
+    /// Failure domains (AZs, DC rows), each with its own connector group.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub domains: u32,
+    /// The VM size to plan with: 2x4 (the minimum) or 4x8 (recommended).
+    #[arg(long, value_name = "SIZE", default_value = "4x8")]
+    pub vm: String,
+    /// Also judge this VM: what its vCPUs and memory carry of the mix.
+    #[arg(long)]
+    pub here: bool,
+    /// Where /proc is read for --here.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// human, json or markdown.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// `chain`.

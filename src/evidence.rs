@@ -32,6 +32,72 @@ pub struct Evidence {
     /// The host checks (absent from reports before 1.3).
     #[serde(default)]
     pub host: HostEvidence,
+    /// The UDP probe (absent from reports before 1.4, and empty when no profile port asks).
+    #[serde(default, skip_serializing_if = "UdpEvidence::is_empty")]
+    pub udp: UdpEvidence,
+}
+
+/// One datagram per (address, UDP port): whether anything answered.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UdpEvidence {
+    /// Every probe.
+    pub probes: Vec<UdpProbe>,
+}
+
+impl UdpEvidence {
+    /// No probe was planned.
+    pub fn is_empty(&self) -> bool {
+        self.probes.is_empty()
+    }
+}
+
+/// One UDP probe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UdpProbe {
+    /// Destination.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// Why it was probed.
+    pub origin: Origin,
+    /// What came back.
+    pub outcome: UdpOutcome,
+}
+
+/// What a datagram got back. Silence proves nothing on UDP: a server may ignore what it does
+/// not understand, and a firewall's drop looks the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UdpOutcome {
+    /// A datagram came back.
+    Answered {
+        /// Round trip.
+        ms: u64,
+        /// Its size.
+        bytes: usize,
+    },
+    /// Nothing within the timeout.
+    NoAnswer {
+        /// The timeout.
+        ms: u64,
+    },
+    /// ICMP port unreachable: nothing listens, or a firewall rejects.
+    Refused {
+        /// When it came.
+        ms: u64,
+    },
+    /// ICMP host or network unreachable, or no route.
+    Unreachable {
+        /// The OS error.
+        detail: String,
+    },
+    /// Any other error.
+    Other {
+        /// The OS error.
+        detail: String,
+    },
+    /// Still pending at the overall deadline.
+    DeadlineReached,
 }
 
 impl Evidence {
@@ -55,6 +121,7 @@ impl Evidence {
             },
             clock: ClockEvidence::default(),
             host: HostEvidence::default(),
+            udp: UdpEvidence::default(),
         }
     }
 }

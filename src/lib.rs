@@ -32,4 +32,5 @@ pub mod profile;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod sizing;
 pub mod x509;

@@ -101,7 +101,7 @@ pub enum TrustClass {
 impl From<Role> for TrustClass {
     fn from(role: Role) -> TrustClass {
         match role {
-            Role::Control => TrustClass::Control,
+            Role::Control | Role::Edge => TrustClass::Control,
             Role::Broker | Role::Enrollment | Role::Target => TrustClass::Broker,
         }
     }
@@ -220,6 +220,13 @@ pub struct Plan {
     /// The TLS probe's ports and expectations.
     #[serde(default = "TlsSpec::none")]
     pub tls: TlsSpec,
+    /// The UDP probe's ports.
+    #[serde(default)]
+    pub udp: crate::profile::UdpSpec,
+    /// Whether the profile's connector brokers private applications (a Branch Connector
+    /// does not).
+    #[serde(default = "yes")]
+    pub private_apps: bool,
     /// System trust bundles to read, already under `--root`.
     #[serde(default)]
     pub system_trust: Vec<String>,
@@ -254,6 +261,10 @@ pub struct Plan {
     /// The known log lines they are matched against.
     #[serde(default)]
     pub log_patterns: Vec<LogPattern>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn slash() -> String {
@@ -360,6 +371,8 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
             .find(|n| n.role == Role::Broker)
             .map(|n| n.host.to_string()),
         tls: profile.tls.clone(),
+        udp: profile.udp.clone(),
+        private_apps: profile.private_apps,
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),
         broker_cas: crate::profile::broker_cas(),

@@ -12,11 +12,13 @@ mod clock;
 mod coverage;
 mod dns;
 mod egress;
+mod flavour;
 mod host;
 mod log;
 mod proxy;
 mod run;
 mod tls;
+mod udp;
 mod zen;
 
 use std::net::IpAddr;
@@ -197,6 +199,8 @@ const RULES: &[Rule] = &[
     egress::port_blocked,
     // The audit: whole regions cut off on a port.
     coverage::partial,
+    // UDP: a rejection warns, silence only informs.
+    udp::unanswered,
     host::selinux,
     // Time: a clock behind fails the key exchange even when every path is open.
     clock::skewed,
@@ -206,6 +210,7 @@ const RULES: &[Rule] = &[
     tls::inspection_on_path,
     dns::outside_zen,
     zen::stale,
+    flavour::no_private_apps,
     run::incomplete,
 ];
 
@@ -251,6 +256,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     };
     let mut checks = vec![dns::check(&facts)];
     checks.extend(egress::checks(&facts));
+    checks.extend(udp::checks(&facts));
     checks.push(tls::check(&facts));
     checks.push(clock::check(&facts));
     checks.extend(host::checks(&facts));

@@ -31,6 +31,7 @@ pub fn healthy() -> Evidence {
         tls: Default::default(),
         clock: Default::default(),
         host: Default::default(),
+        udp: Default::default(),
         plan,
     };
     let answers = [

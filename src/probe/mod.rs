@@ -13,6 +13,7 @@ pub mod host;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;
+pub mod udp;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -27,7 +28,7 @@ use tokio::time::Instant;
 use crate::address;
 use crate::evidence::{
     DnsEvidence, Evidence, HandshakeResult, NameResolution, QueryOutcome, TcpAttempt, TcpEvidence,
-    TcpOutcome, TlsEvidence, TlsHandshake,
+    TcpOutcome, TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
 };
 use crate::plan::{Origin, Plan, TrustClass};
 
@@ -75,11 +76,15 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         (!plan.tls.ports.is_empty()).then(|| Arc::new(tls::Verifiers::new(plan, anchors)));
     let mut handshakes: JoinSet<TlsHandshake> = JoinSet::new();
     let mut connects = JoinSet::new();
+    let mut datagrams: JoinSet<UdpProbe> = JoinSet::new();
     let mut seen: HashSet<(IpAddr, u16)> = HashSet::new();
     for target in &plan.fixed_targets {
         for &port in &plan.fixed_ports {
             if seen.insert((target.addr, port)) {
                 connects.spawn(connector.attempt(target.addr, port, target.origin.clone(), None));
+            }
+            if matches!(target.origin, Origin::User { .. }) && plan.udp.ports.contains(&port) {
+                datagrams.spawn(connector.datagram(target.addr, port, target.origin.clone()));
             }
             // What a user expects of `--target ADDR`: the interception check too, with the
             // name the connector would send.
@@ -162,8 +167,12 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
             for &port in &spec.ports {
                 if seen.insert((addr, port)) {
                     connects.spawn(connector.attempt(addr, port, origin.clone(), sinkhole));
+                    if sinkhole.is_none() && plan.udp.ports.contains(&port) {
+                        datagrams.spawn(connector.datagram(addr, port, origin.clone()));
+                    }
                 }
-                let tls_port = sinkhole.is_none() && plan.tls.ports.contains(&port);
+                let tls_port =
+                    sinkhole.is_none() && spec.role.handshakes() && plan.tls.ports.contains(&port);
                 if let Some(verifiers) = verifiers.as_ref().filter(|_| tls_port) {
                     let class = TrustClass::from(spec.role);
                     let via = match plan.proxy_for(class, spec.host.as_str(), addr) {
@@ -197,6 +206,11 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         progress.names.fetch_add(1, Ordering::Relaxed);
     }
 
+    let mut udp = UdpEvidence::default();
+    while let Some(joined) = datagrams.join_next().await {
+        udp.probes.push(unwrap_join(joined));
+    }
+    udp.probes.sort_by_key(|p| (p.port, p.addr));
     let mut attempts = Vec::new();
     while let Some(joined) = connects.join_next().await {
         attempts.push(unwrap_join(joined));
@@ -261,6 +275,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         tls,
         clock,
         host,
+        udp,
     }
 }
 
@@ -321,6 +336,31 @@ impl Connector {
                 .unwrap_or(TcpOutcome::DeadlineReached)
             };
             TcpAttempt {
+                addr,
+                port,
+                origin,
+                outcome,
+            }
+        }
+    }
+}
+
+impl Connector {
+    fn datagram(
+        &self,
+        addr: IpAddr,
+        port: u16,
+        origin: Origin,
+    ) -> impl Future<Output = UdpProbe> + Send + 'static {
+        let this = self.clone();
+        async move {
+            let outcome = tokio::time::timeout_at(this.deadline, async {
+                let _permit = this.permits.acquire_owned().await.expect("never closed");
+                udp::probe(addr, port, this.timeout).await
+            })
+            .await
+            .unwrap_or(UdpOutcome::DeadlineReached);
+            UdpProbe {
                 addr,
                 port,
                 origin,

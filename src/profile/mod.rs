@@ -36,6 +36,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../checks/profiles/cloud-connector.toml"),
     ),
     (
+        "profiles/branch-connector.toml",
+        include_str!("../../checks/profiles/branch-connector.toml"),
+    ),
+    (
         "feeds/zpa-private.json",
         include_str!("../../checks/feeds/zpa-private.json"),
     ),
@@ -65,12 +69,21 @@ pub enum Role {
     Control,
     /// A host the user named with `--target`.
     Target,
+    /// A ZIA public service edge name (`gateway.<cloud>`), where Branch and Cloud Connectors
+    /// tunnel user and workload traffic: its ranges are ZIA's (the cenr feed), its port 443
+    /// speaks the tunnels, not a certificate this tool could judge.
+    Edge,
 }
 
 impl Role {
     /// Whether this name's answers must fall inside the Zen ranges; a miss hints at a hijack.
     pub fn expects_zen(self) -> bool {
         matches!(self, Role::Broker | Role::Enrollment)
+    }
+
+    /// Whether its TLS port gets a handshake whose chain is judged.
+    pub fn handshakes(self) -> bool {
+        self != Role::Edge
     }
 }
 
@@ -81,6 +94,7 @@ impl fmt::Display for Role {
             Role::Enrollment => "enrollment",
             Role::Control => "control",
             Role::Target => "target",
+            Role::Edge => "edge",
         })
     }
 }
@@ -219,6 +233,20 @@ pub struct TlsSpec {
     /// profile: how a private deployment declares its own brokers' or hosts' CA.
     #[serde(default)]
     pub anchors: Vec<String>,
+}
+
+/// Which answers also get a UDP datagram: the ZIA tunnels of Branch and Cloud Connectors
+/// prefer DTLS over UDP/443 and fall back to TLS over TCP/443.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UdpSpec {
+    /// Ports on which each answer of a name (and each `--target` address) also gets one
+    /// QUIC-shaped datagram, when the name probes that port over TCP.
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// Where it is documented.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// What the clock check asks and how it judges: thresholds in seconds, positive = behind.
@@ -437,6 +465,10 @@ pub struct Profile {
     pub zen: ZenRanges,
     /// The TLS probe's targets and expectations.
     pub tls: TlsSpec,
+    /// Whether this connector brokers private applications (ZPA); a Branch Connector does not.
+    pub private_apps: bool,
+    /// The UDP probe's ports.
+    pub udp: UdpSpec,
     /// The clock check's servers and thresholds; `None` when the profile has no `[clock]`.
     pub clock: Option<ClockSpec>,
     /// The host checks' expectations; `None` when the profile has no `[host]`.
@@ -449,6 +481,8 @@ struct ProfileFile {
     name: String,
     description: String,
     checked: String,
+    #[serde(default = "yes")]
+    private_apps: bool,
     timeouts: TimeoutsFile,
     limits: Limits,
     zen: ZenFile,
@@ -457,6 +491,8 @@ struct ProfileFile {
     names: Vec<NameSpec>,
     #[serde(default = "TlsSpec::none")]
     tls: TlsSpec,
+    #[serde(default)]
+    udp: UdpSpec,
     #[serde(default)]
     clock: Option<ClockSpec>,
     #[serde(default)]
@@ -602,8 +638,10 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
         names: file.names,
         zen,
         tls,
+        udp: file.udp,
         clock: file.clock,
         host: file.host,
+        private_apps: file.private_apps,
     })
 }
 

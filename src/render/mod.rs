@@ -9,6 +9,7 @@ pub mod json;
 pub mod markdown;
 pub mod progress;
 pub mod prometheus;
+pub mod size;
 
 use owo_colors::OwoColorize;
 

@@ -451,3 +451,83 @@ fn lab_coverage_names_the_region_a_firewall_forgot() {
         md.stdout
     );
 }
+
+/// The Cloud and Branch Connector path: a ZIA edge name, TCP and UDP 443. A datagram that is
+/// answered passes; a dropped one is only "no answer" (UDP cannot prove a block, never a
+/// verdict); an ICMP rejection is a warning.
+#[test]
+fn lab_udp_443_answered_dropped_and_rejected() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let profile = lab_profile_with(
+        dir.path(),
+        "[[names]]\nhost = \"gateway.zpa.test\"\nrole = \"edge\"\nports = [443]\n\n[udp]\nports = [443]\nsource = \"lab\"\n",
+    );
+    let udp_check = |run: &Run| {
+        run.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "udp.443")
+            .cloned()
+            .unwrap_or_else(|| panic!("{}", run.json()["checks"]))
+    };
+    let answered = lab.check(&profile);
+    assert_eq!(answered.code, 0, "{}", answered.json()["causes"]);
+    assert_eq!(udp_check(&answered)["status"], "pass");
+
+    lab.firewall("-p udp --dport 443 -j DROP");
+    let dropped = lab.check(&profile);
+    assert_eq!(dropped.code, 0, "{}", dropped.json()["causes"]);
+    assert!(
+        udp_check(&dropped)["summary"]
+            .as_str()
+            .unwrap()
+            .contains("UDP cannot prove a block"),
+        "{}",
+        udp_check(&dropped)
+    );
+    assert!(
+        dropped
+            .cause_ids()
+            .contains(&"egress.udp_443_unanswered".to_string())
+    );
+
+    lab.flush_firewall();
+    lab.firewall("-p udp --dport 443 -j REJECT");
+    let rejected = lab.check_with(&profile, &["--strict"]);
+    assert_eq!(rejected.code, 4, "{}", rejected.json()["causes"]);
+    assert_eq!(rejected.top_cause(), "egress.udp_443_rejected");
+}
+
+/// A Branch Connector asked about a private application says plainly that it does not serve
+/// them, and where to look instead.
+#[test]
+fn lab_branch_connector_does_not_serve_private_apps() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(lab_profile()).unwrap().replace(
+        "checked = \"2026-11-25\"",
+        "checked = \"2026-11-25\"\nprivate_apps = false",
+    );
+    let profile = dir.path().join("branch-lab.toml");
+    std::fs::write(&profile, text).unwrap();
+    let run = lab.check_with(&profile.display().to_string(), &["--target", ZEN]);
+    let ids = run.cause_ids();
+    assert!(
+        ids.contains(&"flavour.no_private_apps".to_string()),
+        "{ids:?}"
+    );
+    let cause = run.json()["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "flavour.no_private_apps")
+        .cloned()
+        .unwrap();
+    assert!(cause["remedy"].as_str().unwrap().contains("App Connector"));
+}

@@ -15,4 +15,5 @@ mod input;
 mod lab;
 mod netns;
 mod proxy;
+mod size;
 mod support;

@@ -1,4 +1,4 @@
-"""The namespace lab's HTTPS host: TLS on 443, plain TCP on 9000.
+"""The namespace lab's HTTPS host: TLS on 443, plain TCP on 9000, QUIC-shaped answers on UDP/443.
 
 Runs inside the lab's zen namespace (tests/cli/support/netlab.rs), where a Rust test thread
 cannot listen. Usage: broker.py CHAIN.pem KEY.pem [SNI=CHAIN.pem,KEY.pem ...]: the first pair is
@@ -66,9 +66,27 @@ def drain(sock):
         client.close()
 
 
+def quic(sock):
+    # UDP/443 answers any datagram with a QUIC Version Negotiation packet (RFC 9000 §17.2.1):
+    # long header, version 0, the client's connection IDs swapped, one supported version.
+    while True:
+        data, peer = sock.recvfrom(2048)
+        if len(data) < 7:
+            continue
+        dcid_len = data[5]
+        dcid = data[6:6 + dcid_len]
+        scid_len = data[6 + dcid_len] if len(data) > 6 + dcid_len else 0
+        scid = data[7 + dcid_len:7 + dcid_len + scid_len]
+        reply = bytes([0x80]) + b"\0\0\0\0" + bytes([len(scid)]) + scid + bytes([len(dcid)]) + dcid + b"\0\0\0\1"
+        sock.sendto(reply, peer)
+
+
 tls_listener = listen(443)
 plain = listen(9000)
 threading.Thread(target=drain, args=(plain,), daemon=True).start()
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("0.0.0.0", 443))
+threading.Thread(target=quic, args=(udp,), daemon=True).start()
 print("ready", flush=True)
 while True:
     client, _ = tls_listener.accept()

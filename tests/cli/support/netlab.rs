@@ -104,6 +104,7 @@ impl Lab {
                 Answer::A("broker.zpa.test", zen),
                 Answer::A("api.zpa.test", zen),
                 Answer::A("dist.zpa.test", zen),
+                Answer::A("gateway.zpa.test", zen),
             ],
             Dns::NxDomain => vec![],
             Dns::Sinkhole => vec![Answer::Sinkhole("zpa.test", "0.0.0.0")],
