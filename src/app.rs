@@ -580,13 +580,16 @@ fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
         write_report(path, report)?;
     }
     let exit = Exit::from_verdict(report.verdict, output.strict);
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout is line-buffered, and a report of thousands of probes is tens of
+    // thousands of lines (one write each, measured at 40 ms for 2,000 probes).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match output.format {
         Format::Human => render::human::report(&mut out, report, exit, painter(output)),
         Format::Json => render::json::report(&mut out, report),
         Format::Markdown => render::markdown::report(&mut out, report, exit),
         Format::Prometheus => render::prometheus::report(&mut out, report),
     }
+    .and_then(|()| out.flush())
     .map_err(stdout_error)?;
     Ok(exit)
 }
@@ -596,8 +599,10 @@ fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
-    let mut file = std::fs::File::create(path).map_err(write_error)?;
-    render::json::report(&mut file, report).map_err(write_error)
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(write_error)?);
+    render::json::report(&mut file, report)
+        .and_then(|()| file.flush())
+        .map_err(write_error)
 }
 
 fn painter(output: &OutputArgs) -> Painter {
