@@ -126,26 +126,46 @@ fn zen_in_use(
     if !profile.zen_from_builtin_feed() {
         return Ok(None);
     }
-    match crate::feeds::read_cache(cache, profile.zen.kind) {
-        Ok(Some(cached)) => {
-            let now = Utc::now();
-            let mut zen = cached.feed.clone();
-            zen.source = format!(
-                "{} (cached from {})",
-                crate::feeds::cache_file(cache, profile.zen.kind).display(),
-                cached.source
-            );
-            zen.fetched_at = Some(cached.fetched_at);
-            zen.age_days = Some(cached.age_days(now));
-            Ok(Some(zen))
-        }
-        Ok(None) => Ok(None),
-        // An unreadable cache is no reason to stop a check: say so, use the built-in list.
-        Err(e) => {
-            eprintln!("zpa-preflight: ignoring the feed cache: {e}");
-            Ok(None)
-        }
+    // Every cached kind the profile takes, merged: a Cloud Connector's brokers are in the
+    // ZPA feed, its service edges in the cenr one.
+    let mut merged: Option<profile::feed::ZenRanges> = None;
+    for &kind in &profile.cached_feeds {
+        let cached = match crate::feeds::read_cache(cache, kind) {
+            Ok(Some(cached)) => cached,
+            Ok(None) => continue,
+            // An unreadable cache is no reason to stop a check: say so, use what there is.
+            Err(e) => {
+                eprintln!("zpa-preflight: ignoring the feed cache: {e}");
+                continue;
+            }
+        };
+        let mut zen = cached.feed.clone();
+        zen.source = format!(
+            "{} (cached from {})",
+            crate::feeds::cache_file(cache, kind).display(),
+            cached.source
+        );
+        zen.fetched_at = Some(cached.fetched_at);
+        zen.age_days = Some(cached.age_days(Utc::now()));
+        merged = Some(match merged {
+            None => zen,
+            Some(mut first) => {
+                first.ranges.extend(zen.ranges);
+                first.ranges.sort();
+                first.ranges.dedup();
+                first.regions.extend(zen.regions);
+                first.cloud = format!("{} + {}", first.cloud, zen.cloud);
+                first.source = format!("{} + {}", first.source, zen.source);
+                // The oldest copy decides how stale the whole is.
+                if zen.age_days > first.age_days {
+                    first.age_days = zen.age_days;
+                    first.fetched_at = zen.fetched_at;
+                }
+                first
+            }
+        });
     }
+    Ok(merged)
 }
 
 /// `size`: the connector plan for a protocol mix, and optionally this VM against it.

@@ -1,15 +1,17 @@
 //! The support bundle: the JSON report plus the configuration a support engineer asks for
 //! first, in one `.tar.gz` that `explain` reads back.
 //!
-//! Nothing secret leaves the VM: the provision key file is never collected, every occurrence of
-//! its contents (and of its token) in the collected text is replaced, and credentials in proxy
-//! settings are removed. What is collected is listed in the bundle's `MANIFEST`.
+//! Nothing secret leaves the VM: the provision key file is never collected, and secrets are
+//! removed by their shape from every value kept ([`crate::secrets`]): the report is cleaned as
+//! data before it is serialized, never by a text replace over its JSON. What is collected is
+//! listed in the bundle's `MANIFEST`.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::error::InputError;
 use crate::report::{self, Report};
+use crate::secrets::REMOVED;
 
 /// Files copied from under `--root`, when they exist.
 const FILES: &[&str] = &[
@@ -26,8 +28,6 @@ const FILES: &[&str] = &[
 ];
 /// Never collected, whatever else changes.
 const KEY: &str = "opt/zscaler/var/provision_key";
-/// What replaces a secret.
-const REMOVED: &str = "[removed by zpa-preflight]";
 
 /// Writes the bundle for `report` to `out`: the report, the files above, the last
 /// `log_lines` lines of each log the run read.
@@ -38,7 +38,7 @@ pub fn write(
     log_lines: usize,
     redact: bool,
 ) -> std::io::Result<Vec<String>> {
-    let secrets = crate::probe::host::key_secrets(root);
+    let secrets = crate::probe::host::secrets(root);
     // With --redact, the evidence is rewritten and judged again, so every text in the report
     // (summaries, causes) is made from the tokens, not from the originals.
     let mut redactor = redact.then(|| crate::redact::Redactor::new(&report.evidence));
@@ -52,17 +52,18 @@ pub fn write(
         None => report,
     };
     let mut scrub = |text: &str| {
-        let text = crate::probe::host::scrub(text, &secrets, REMOVED);
+        let text = secrets.scrub(text);
         match redactor.as_mut() {
             Some(r) => r.text(&text),
             None => text,
         }
     };
     let mut entries: Vec<(String, String)> = Vec::new();
-    let mut json = Vec::new();
-    crate::render::json::report(&mut json, report)?;
-    // Already redacted through its evidence; the Zen ranges in its plan must stay as they are.
-    let json = crate::probe::host::scrub(&String::from_utf8_lossy(&json), &secrets, REMOVED);
+    // Cleaned as data, value by value, then serialized: a short secret can never turn into a
+    // text replace across the document (a truncated key "3" would hit every 3 in it).
+    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
+    crate::secrets::scrub_json(&mut value, &secrets);
+    let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)? + "\n";
     entries.push(("report.json".into(), json));
     entries.push((
         "version.txt".into(),

@@ -35,6 +35,53 @@ pub struct Evidence {
     /// The UDP probe (absent from reports before 1.4, and empty when no profile port asks).
     #[serde(default, skip_serializing_if = "UdpEvidence::is_empty")]
     pub udp: UdpEvidence,
+    /// A forwarding connector's own duties (absent unless the profile has `[gateway]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayEvidence>,
+}
+
+/// What a forwarding connector does itself: IP forwarding, and the address it is seen with.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GatewayEvidence {
+    /// `net.ipv4.ip_forward`; `None` when unreadable.
+    pub ipv4_forwarding: Option<bool>,
+    /// `net.ipv6.conf.all.forwarding`; `None` when unreadable.
+    pub ipv6_forwarding: Option<bool>,
+    /// The echo endpoint's answer, when the profile names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<EchoSample>,
+}
+
+/// What the echo endpoint said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EchoSample {
+    /// The endpoint.
+    pub host: String,
+    /// Its address, when it resolved.
+    pub addr: Option<IpAddr>,
+    /// Its answer.
+    pub outcome: EchoOutcome,
+}
+
+/// The egress address, or why it is not known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EchoOutcome {
+    /// The page named this address.
+    Seen {
+        /// The address this VM's requests arrive from.
+        address: IpAddr,
+    },
+    /// The page answered without an address.
+    NoAddress {
+        /// What came back, shortened.
+        detail: String,
+    },
+    /// The request failed.
+    Failed {
+        /// Why.
+        detail: String,
+    },
 }
 
 /// One datagram per (address, UDP port): whether anything answered.
@@ -122,6 +169,7 @@ impl Evidence {
             clock: ClockEvidence::default(),
             host: HostEvidence::default(),
             udp: UdpEvidence::default(),
+            gateway: None,
         }
     }
 }

@@ -32,5 +32,6 @@ pub mod profile;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod secrets;
 pub mod sizing;
 pub mod x509;

@@ -223,6 +223,9 @@ pub struct Plan {
     /// The UDP probe's ports.
     #[serde(default)]
     pub udp: crate::profile::UdpSpec,
+    /// What a forwarding connector must do itself (Cloud Connector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<crate::profile::GatewaySpec>,
     /// Whether the profile's connector brokers private applications (a Branch Connector
     /// does not).
     #[serde(default = "yes")]
@@ -298,6 +301,7 @@ impl Plan {
         self.ntp_servers.clear();
         self.clock = None;
         self.host = None;
+        self.gateway = None;
         self.logs.clear();
         self.system_trust.clear();
         self.proxies = Proxies::default();
@@ -373,6 +377,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         tls: profile.tls.clone(),
         udp: profile.udp.clone(),
         private_apps: profile.private_apps,
+        gateway: profile.gateway.clone(),
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),
         broker_cas: crate::profile::broker_cas(),

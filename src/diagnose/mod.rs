@@ -13,6 +13,7 @@ mod coverage;
 mod dns;
 mod egress;
 mod flavour;
+mod gateway;
 mod host;
 mod log;
 mod proxy;
@@ -211,6 +212,7 @@ const RULES: &[Rule] = &[
     dns::outside_zen,
     zen::stale,
     flavour::no_private_apps,
+    gateway::forwarding_off,
     run::incomplete,
 ];
 
@@ -260,6 +262,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     checks.push(tls::check(&facts));
     checks.push(clock::check(&facts));
     checks.extend(host::checks(&facts));
+    checks.extend(gateway::check(&facts));
     // A saved chain judged offline: say why the other checks did not run.
     let handshakes = &evidence.tls.handshakes;
     if !handshakes.is_empty()

@@ -32,6 +32,7 @@ pub fn healthy() -> Evidence {
         clock: Default::default(),
         host: Default::default(),
         udp: Default::default(),
+        gateway: None,
         plan,
     };
     let answers = [

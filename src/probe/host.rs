@@ -56,13 +56,28 @@ pub async fn inspect(
         connector,
         logs: logs
             .iter()
-            .map(|path| scan_log(Path::new(path), patterns, &key_secrets(root)))
+            .map(|path| scan_log(Path::new(path), patterns, &secrets(root)))
             .collect(),
     }
 }
 
 fn read(root: &Path, rel: &str) -> Option<String> {
     std::fs::read_to_string(root.join(rel)).ok()
+}
+
+/// At most `max` bytes of a regular file under `root`: a FIFO, a device or a socket is refused
+/// rather than read (one could block, another never end).
+pub fn read_bounded(root: &Path, rel: &str, max: u64) -> Option<String> {
+    use std::io::Read;
+    let path = root.join(rel);
+    // Asked before opening: opening a FIFO blocks until a writer comes.
+    if !std::fs::metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(&path).ok()?;
+    let mut text = String::new();
+    file.take(max).read_to_string(&mut text).ok()?;
+    Some(text)
 }
 
 /// `KEY=value` lines (os-release, selinux config), quotes removed.
@@ -376,33 +391,20 @@ async fn connector(root: &Path, live: bool) -> Connector {
     }
 }
 
-/// The provision key's contents and its long `|` fields: wherever they appear (a log echoes
-/// part of the key in its 401 line), they are replaced before anything is kept.
-pub fn key_secrets(root: &Path) -> Vec<String> {
-    let Ok(key) = std::fs::read_to_string(root.join(KEY)) else {
-        return Vec::new();
-    };
-    let key = key.trim().to_string();
-    let mut secrets: Vec<String> = key
-        .split('|')
-        .filter(|part| part.len() >= 16)
-        .map(str::to_string)
-        .collect();
-    if !key.is_empty() {
-        secrets.insert(0, key);
-    }
-    secrets
-}
-
-/// `text` with every secret replaced by `with`.
-pub fn scrub(text: &str, secrets: &[String], with: &str) -> String {
-    secrets.iter().fold(text.to_string(), |text, secret| {
-        text.replace(secret.as_str(), with)
-    })
+/// The secrets to remove from whatever is kept of this system: the provision key's token,
+/// when its file is there (secrets with no file, like a `nonce(…)` echo, go by shape anyway).
+pub fn secrets(root: &Path) -> crate::secrets::Secrets {
+    read_bounded(root, KEY, 64 * 1024)
+        .map(|key| crate::secrets::Secrets::from_key(&key))
+        .unwrap_or_default()
 }
 
 /// The known lines of one log file, with the key's contents scrubbed from the excerpts.
-pub fn scan_log(path: &Path, patterns: &[LogPattern], secrets: &[String]) -> LogFile {
+pub fn scan_log(
+    path: &Path,
+    patterns: &[LogPattern],
+    secrets: &crate::secrets::Secrets,
+) -> LogFile {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
@@ -425,7 +427,7 @@ pub fn scan_log(path: &Path, patterns: &[LogPattern], secrets: &[String]) -> Log
             Some(LogFinding {
                 pattern: pattern.id.clone(),
                 line: i + 1,
-                excerpt: shorten(&scrub(line, secrets, "[provision key removed]")),
+                excerpt: shorten(&secrets.scrub(line)),
             })
         })
         .collect();
@@ -436,10 +438,22 @@ pub fn scan_log(path: &Path, patterns: &[LogPattern], secrets: &[String]) -> Log
     }
 }
 
+/// A log line as kept: control characters escaped (a line may carry terminal escape
+/// sequences: printed as is, an OSC sequence retitles the reader's terminal), then shortened.
 fn shorten(line: &str) -> String {
-    let line = line.trim();
+    let line: String = line
+        .trim()
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
     if line.chars().count() <= EXCERPT {
-        line.to_string()
+        line
     } else {
         line.chars().take(EXCERPT).chain("…".chars()).collect()
     }
@@ -479,12 +493,9 @@ mod tests {
 
     #[test]
     fn secrets_are_scrubbed() {
-        let secrets = vec![
-            "3|api|TOKENTOKENTOKENTOKEN".to_string(),
-            "TOKENTOKENTOKENTOKEN".to_string(),
-        ];
+        let secrets = crate::secrets::Secrets::from_key("3|api|TOKENTOKENTOKENTOKEN");
         let text = "nonce(<TOKENTOKENTOKENTOKEN>) key 3|api|TOKENTOKENTOKENTOKEN";
-        assert!(!scrub(text, &secrets, "X").contains("TOKEN"));
+        assert!(!secrets.scrub(text).contains("TOKEN"));
     }
 
     #[test]
@@ -504,5 +515,13 @@ type=AVC msg=audit(1700000001.1:43): avc:  denied  { read } for  pid=12 comm=\"s
         let found = connector_denials(audit);
         assert_eq!(found.len(), 1);
         assert!(found[0].contains("dest=9000"));
+    }
+
+    #[test]
+    fn excerpts_are_printable() {
+        let line = "zpa-connector: \u{1b}]0;pwned\u{7}Login request failed\tdone";
+        let kept = shorten(line);
+        assert!(!kept.chars().any(char::is_control), "{kept}");
+        assert!(kept.contains("\\u{1b}]0;pwned\\u{7}"), "{kept}");
     }
 }

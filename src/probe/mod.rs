@@ -9,6 +9,7 @@
 pub mod capacity;
 pub mod clock;
 pub mod dns;
+pub mod gateway;
 pub mod host;
 pub mod proxy;
 pub mod tcp;
@@ -109,6 +110,37 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
             }
         }
     }
+
+    // A forwarding connector's echo page, asked while everything else runs.
+    let echo = plan.gateway.as_ref().and_then(|g| {
+        let host = g.echo.clone()?;
+        let (dns, permits, path) = (dns.clone(), permits.clone(), g.echo_path.clone());
+        let verifiers = verifiers
+            .clone()
+            .unwrap_or_else(|| Arc::new(tls::Verifiers::offline(anchors)));
+        let via = plan.proxy_for(TrustClass::Control, host.as_str(), [0, 0, 0, 0].into());
+        let via = via.map(|proxy| tls::Via {
+            addr: proxy
+                .addr
+                .parse()
+                .map_err(|_| format!("the proxy {} is not IP:PORT", proxy.addr)),
+            label: format!("{} ({})", proxy.addr, proxy.source),
+        });
+        Some(tokio::spawn(async move {
+            tokio::time::timeout_at(deadline, async {
+                let _permit = permits.acquire_owned().await.expect("never closed");
+                gateway::echo(&host, &path, &dns, probe_timeout, &verifiers, via).await
+            })
+            .await
+            .unwrap_or_else(|_| crate::evidence::EchoSample {
+                host: host.to_string(),
+                addr: None,
+                outcome: crate::evidence::EchoOutcome::Failed {
+                    detail: "still waiting at the overall deadline".into(),
+                },
+            })
+        }))
+    });
 
     // Time servers are asked while everything else runs (each resolves its own name).
     let mut samples = JoinSet::new();
@@ -258,6 +290,22 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         }
     }
 
+    let gateway = match &plan.gateway {
+        Some(_) => {
+            let (ipv4_forwarding, ipv6_forwarding) = gateway::forwarding(root);
+            let echo = match echo {
+                Some(task) => Some(unwrap_join(task.await)),
+                None => None,
+            };
+            Some(crate::evidence::GatewayEvidence {
+                ipv4_forwarding,
+                ipv6_forwarding,
+                echo,
+            })
+        }
+        None => None,
+    };
+
     Evidence {
         plan: plan.clone(),
         dns: DnsEvidence {
@@ -276,6 +324,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         clock,
         host,
         udp,
+        gateway,
     }
 }
 

@@ -249,6 +249,29 @@ pub struct UdpSpec {
     pub source: String,
 }
 
+/// What a connector that forwards other machines' traffic (Cloud Connector) must do itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySpec {
+    /// IP forwarding must be on (read from `/proc/sys` under `--root`).
+    #[serde(default)]
+    pub forwarding: bool,
+    /// A host whose HTTPS page shows the address a request arrives from: the egress address
+    /// the world sees this VM with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<Hostname>,
+    /// The path of that page.
+    #[serde(default = "root_path")]
+    pub echo_path: String,
+    /// Where the requirement is documented.
+    #[serde(default)]
+    pub source: String,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
 /// What the clock check asks and how it judges: thresholds in seconds, positive = behind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -463,12 +486,16 @@ pub struct Profile {
     pub names: Vec<NameSpec>,
     /// The Zen ranges answers and targets are judged against.
     pub zen: ZenRanges,
+    /// The kinds of cached feed that replace the built-in Zen ranges, in order.
+    pub cached_feeds: Vec<feed::FeedKind>,
     /// The TLS probe's targets and expectations.
     pub tls: TlsSpec,
     /// Whether this connector brokers private applications (ZPA); a Branch Connector does not.
     pub private_apps: bool,
     /// The UDP probe's ports.
     pub udp: UdpSpec,
+    /// What a forwarding connector must do itself; `None` for the others.
+    pub gateway: Option<GatewaySpec>,
     /// The clock check's servers and thresholds; `None` when the profile has no `[clock]`.
     pub clock: Option<ClockSpec>,
     /// The host checks' expectations; `None` when the profile has no `[host]`.
@@ -493,6 +520,8 @@ struct ProfileFile {
     tls: TlsSpec,
     #[serde(default)]
     udp: UdpSpec,
+    #[serde(default)]
+    gateway: Option<GatewaySpec>,
     #[serde(default)]
     clock: Option<ClockSpec>,
     #[serde(default)]
@@ -534,6 +563,11 @@ struct ZenFile {
     /// Extra ranges declared inline: how a lab or a private deployment names its own brokers.
     #[serde(default)]
     ranges: Vec<String>,
+    /// The kinds of cached feed (`feed update --kind`) that replace the built-in feed: its own
+    /// kind when absent; Branch and Cloud Connectors list `zpa` and `cenr`, the ZIA service
+    /// edges' ranges.
+    #[serde(default)]
+    cached: Vec<feed::FeedKind>,
 }
 
 fn connector_source() -> String {
@@ -636,9 +670,15 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
         limits: file.limits,
         ports: file.ports,
         names: file.names,
+        cached_feeds: if file.zen.cached.is_empty() {
+            vec![zen.kind]
+        } else {
+            file.zen.cached.clone()
+        },
         zen,
         tls,
         udp: file.udp,
+        gateway: file.gateway,
         clock: file.clock,
         host: file.host,
         private_apps: file.private_apps,

@@ -207,6 +207,24 @@ pub fn dry_run(
             join_ports(&plan.tls.ports)
         )?;
     }
+    if !plan.udp.ports.is_empty() {
+        writeln!(
+            out,
+            "UDP: one QUIC-shaped datagram on port(s) {} of every answer",
+            join_ports(&plan.udp.ports)
+        )?;
+    }
+    if let Some(echo) = plan
+        .gateway
+        .as_ref()
+        .and_then(|g| Some((g.echo.as_ref()?, &g.echo_path)))
+    {
+        writeln!(
+            out,
+            "Echo: GET https://{}{} (TCP/443): the address this VM is seen with",
+            echo.0, echo.1
+        )?;
+    }
     if !plan.ntp_servers.is_empty() {
         writeln!(out, "NTP (UDP/123, one SNTP request each):")?;
         for server in &plan.ntp_servers {

@@ -277,10 +277,17 @@ fn the_provision_key_never_leaves_the_vm() {
     .unwrap();
     let with_log = check_host(root.path(), &["--log", &log.display().to_string()]);
     assert!(
-        with_log.stdout.contains("[provision key removed]"),
+        with_log
+            .stdout
+            .contains("nonce([removed by zpa-preflight])"),
         "{}",
         with_log.stdout
     );
+    assert!(!with_log.stdout.contains(SECRET), "{}", with_log.stdout);
+    // Without a key file the tool cannot know the key, and its echo still goes, by shape.
+    std::fs::remove_file(root.path().join("opt/zscaler/var/provision_key")).unwrap();
+    let keyless = check_host(root.path(), &["--log", &log.display().to_string()]);
+    assert!(!keyless.stdout.contains(SECRET), "{}", keyless.stdout);
 }
 
 /// The connector's own words: a clock correction becomes clock evidence with its size, and a

@@ -531,3 +531,40 @@ fn lab_branch_connector_does_not_serve_private_apps() {
         .unwrap();
     assert!(cause["remedy"].as_str().unwrap().contains("App Connector"));
 }
+
+/// A Cloud Connector's own duties: IP forwarding read under the root, the egress address from
+/// an echo page, and the route table it cannot see, said so.
+#[test]
+fn lab_cloud_connector_forwarding_and_egress_address() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let profile = lab_profile_with(
+        dir.path(),
+        "[gateway]\nforwarding = true\necho = \"gateway.zpa.test\"\necho_path = \"/ip\"\nsource = \"lab\"\n",
+    );
+    let gateway = |run: &Run| {
+        run.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "gateway")
+            .cloned()
+            .unwrap_or_else(|| panic!("{}", run.json()["checks"]))
+    };
+    lab.write_root("proc/sys/net/ipv4/ip_forward", "1\n");
+    let on = lab.check(&profile);
+    assert_eq!(on.code, 0, "{}", on.json()["causes"]);
+    let summary = gateway(&on)["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("IPv4 on"), "{summary}");
+    assert!(
+        summary.contains("egress seen as 198.18.0.1 by gateway.zpa.test"),
+        "{summary}"
+    );
+    assert!(summary.contains("route table: cannot tell"), "{summary}");
+    lab.write_root("proc/sys/net/ipv4/ip_forward", "0\n");
+    let off = lab.check_with(&profile, &["--strict"]);
+    assert_eq!(off.code, 4, "{}", off.json()["causes"]);
+    assert_eq!(off.top_cause(), "gateway.forwarding_off");
+}

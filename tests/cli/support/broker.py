@@ -50,7 +50,12 @@ def serve(conn):
     try:
         tls = default.wrap_socket(conn, server_side=True)
         request = tls.recv(4096)
-        if request.startswith((b"HEAD ", b"GET ")):
+        if request.startswith(b"GET /ip "):
+            # An echo page, like ip.zscaler.com: the address the request arrives from.
+            body = "Your request is arriving at this server from the IP address %s" % tls.getpeername()[0]
+            head = "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+            tls.sendall((head + body).encode())
+        elif request.startswith((b"HEAD ", b"GET ")):
             head = "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             tls.sendall((head % formatdate(usegmt=True)).encode())
         tls.close()

@@ -1,0 +1,219 @@
+//! Secrets, removed by their shape from values before anything is serialized.
+//!
+//! What must never leave the VM: the provision key (`<n>|<cloud>|<token>`), any part of its
+//! token a log line echoes (a 401 line carries `nonce(<3|api.private.zscaler.com|…>)`), URL
+//! credentials (`http://user:pass@proxy:3128`), and `*SECRET*`, `*TOKEN*`, `*PASSWORD*`,
+//! `*KEY*` assignments in collected files (`/etc/environment`). Each is recognised by its
+//! shape in one string at a time; nothing here ever rewrites serialized JSON, where a short
+//! secret like a truncated key `3` would hit every `3` in the document.
+
+/// What replaces a secret.
+pub const REMOVED: &str = "[removed by zpa-preflight]";
+
+/// The shortest run of a key's token that is removed where it appears on its own.
+const MIN_TOKEN_PREFIX: usize = 8;
+
+/// The secrets known on this VM: the provision key's token, when there is one.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    token: Option<String>,
+}
+
+impl Secrets {
+    /// From the provision key's text (`<n>|<cloud>|<token>`, or anything malformed: then
+    /// its longest field is taken as the token, if it is long enough to be one).
+    pub fn from_key(key: &str) -> Secrets {
+        let token = key
+            .trim()
+            .split('|')
+            .max_by_key(|part| part.len())
+            .map(str::trim)
+            .filter(|t| t.len() >= MIN_TOKEN_PREFIX)
+            .map(str::to_string);
+        Secrets { token }
+    }
+
+    /// `text` with every secret removed by shape.
+    pub fn scrub(&self, text: &str) -> String {
+        let text = nonce(text);
+        let text = userinfo(&text);
+        let text = assignments(&text);
+        match &self.token {
+            Some(token) => token_runs(&text, token),
+            None => text,
+        }
+    }
+}
+
+/// `nonce(…)` fields keep their name, lose their contents.
+fn nonce(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("nonce(") {
+        out.push_str(&rest[..at + "nonce(".len()]);
+        let after = &rest[at + "nonce(".len()..];
+        match after.find(')') {
+            Some(end) => {
+                out.push_str(REMOVED);
+                rest = &after[end..];
+            }
+            None => {
+                out.push_str(REMOVED);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `scheme://user:pass@host` → `scheme://[removed]@host`.
+fn userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = at + 3;
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        // To the end of the word, not the first '/': a password may hold one.
+        let word_end = after
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(after.len());
+        match after[..word_end].rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str(REMOVED);
+                rest = &after[userinfo_end..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `NAME=value` lines whose name says secret: the value goes.
+fn assignments(text: &str) -> String {
+    const SECRET_NAMES: &[&str] = &["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"];
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start().trim_start_matches("export ");
+        match trimmed.split_once('=') {
+            Some((name, _))
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && SECRET_NAMES
+                        .iter()
+                        .any(|s| name.to_ascii_uppercase().contains(s)) =>
+            {
+                let newline = if line.ends_with('\n') { "\n" } else { "" };
+                out.push(format!("{name}={REMOVED}{newline}"));
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out.concat()
+}
+
+/// Every run of at least [`MIN_TOKEN_PREFIX`] characters of `token` (a prefix, as a truncated
+/// echo shows it, or the whole) removed from `text`.
+fn token_runs(text: &str, token: &str) -> String {
+    let prefix: String = token.chars().take(MIN_TOKEN_PREFIX).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&prefix) {
+        out.push_str(&rest[..at]);
+        let run = rest[at..]
+            .chars()
+            .zip(token.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum::<usize>();
+        out.push_str(REMOVED);
+        rest = &rest[at + run..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every string inside `value` (keys kept) scrubbed: the report is cleaned as data, then
+/// serialized.
+pub fn scrub_json(value: &mut serde_json::Value, secrets: &Secrets) {
+    match value {
+        serde_json::Value::String(s) => *s = secrets.scrub(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub_json(v, secrets)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| scrub_json(v, secrets)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+
+    /// secret × where it appears → what must be left.
+    #[test]
+    fn secrets_by_shape() {
+        let secrets = Secrets::from_key(&format!("3|api.private.zscaler.com|{TOKEN}"));
+        let cases = [
+            (
+                format!(
+                    "Login request failed - http status(401) nonce(<3|api.private.zscaler.com|{}>) fingerprint(x)",
+                    &TOKEN[..20]
+                ),
+                format!("Login request failed - http status(401) nonce({REMOVED}) fingerprint(x)"),
+            ),
+            (
+                format!("key {TOKEN} in a line"),
+                format!("key {REMOVED} in a line"),
+            ),
+            (
+                format!("echoed {}…", &TOKEN[..12]),
+                format!("echoed {REMOVED}…"),
+            ),
+            // The cloud and the key's first field are not secrets: hosts stay readable.
+            (
+                "api.private.zscaler.com 3 times".to_string(),
+                "api.private.zscaler.com 3 times".to_string(),
+            ),
+            (
+                "HTTPS_PROXY=http://bob:pa/ss@proxy.corp:3128".to_string(),
+                format!("HTTPS_PROXY=http://{REMOVED}@proxy.corp:3128"),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY=abc123\nPATH=/usr/bin\n".to_string(),
+                format!("AWS_SECRET_ACCESS_KEY={REMOVED}\nPATH=/usr/bin\n"),
+            ),
+            (
+                "export DB_PASSWORD='x y'".to_string(),
+                format!("DB_PASSWORD={REMOVED}"),
+            ),
+            ("nonce(unclosed".to_string(), format!("nonce({REMOVED}")),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(secrets.scrub(&input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_truncated_key_removes_nothing_but_its_shape() {
+        let secrets = Secrets::from_key("3");
+        assert_eq!(secrets.scrub("schema 1.3, 3 names"), "schema 1.3, 3 names");
+        assert_eq!(secrets.scrub("nonce(<3>)"), format!("nonce({REMOVED})"));
+    }
+
+    #[test]
+    fn json_is_scrubbed_as_data() {
+        let secrets = Secrets::from_key(&format!("3|api.private.zscaler.com|{TOKEN}"));
+        let mut value = serde_json::json!({
+            "schema_version": "1.3",
+            "host": "api.private.zscaler.com",
+            "lines": [format!("nonce(<3|x|{TOKEN}>)")],
+        });
+        scrub_json(&mut value, &secrets);
+        assert_eq!(value["schema_version"], "1.3");
+        assert_eq!(value["host"], "api.private.zscaler.com");
+        assert_eq!(value["lines"][0], format!("nonce({REMOVED})"));
+    }
+}
