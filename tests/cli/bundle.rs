@@ -189,3 +189,71 @@ fn a_redacted_bundle_explains_the_same() {
     assert_eq!(explained.json()["verdict"], original.json()["verdict"]);
     assert_eq!(explained.code, original.code);
 }
+
+/// The tool reads its own bundle back, whatever the key looks like: the secrets are removed from
+/// values by their shape, never by a text replace over the JSON (which once turned every host
+/// named in the key into a placeholder, and with a truncated key `3`, every 3 in the document).
+#[test]
+fn explain_reads_its_own_bundle_whatever_the_key() {
+    let token = "PLANTED-SECRET-c2VjcmV0LXRva2VuLWZvci10ZXN0cy1vbmx5";
+    for key in [
+        format!("3|api.private.zscaler.com|{token}"),
+        "3".to_string(),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("opt/zscaler/var")).unwrap();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        std::fs::copy(
+            repo("fixtures/roots/vm-base/etc/passwd"),
+            r.join("etc/passwd"),
+        )
+        .unwrap();
+        std::fs::write(r.join("opt/zscaler/var/provision_key"), format!("{key}\n")).unwrap();
+        // Lines that name the key's host and hold 3s, and one that echoes the key.
+        let log = r.join("connector.log");
+        std::fs::write(
+            &log,
+            format!(
+                "Nov 27 10:03:33 ac zpa-connector[3]: DNS resolution failed for api.private.zscaler.com\n\
+                 Nov 27 10:03:34 ac zpa-connector[3]: error:Login request failed - http status(401) nonce(<{key}>)\n"
+            ),
+        )
+        .unwrap();
+        let out = r.join("bundle.tar.gz");
+        let profile = repo("fixtures/profiles/host-only.toml")
+            .display()
+            .to_string();
+        let (root_arg, log_arg, out_arg) = (
+            r.display().to_string(),
+            log.display().to_string(),
+            out.display().to_string(),
+        );
+        let made = run(&[
+            "bundle",
+            "--profile",
+            &profile,
+            "--root",
+            &root_arg,
+            "--log",
+            &log_arg,
+            "-o",
+            &out_arg,
+        ]);
+        assert_eq!(made.code, 3, "{key}: {}{}", made.stdout, made.stderr);
+        let explained = run(&["explain", &out_arg, "--format", "json"]);
+        assert_eq!(explained.code, 3, "{key}: {}", explained.stderr);
+        let report = explained.json();
+        assert!(
+            report["schema_version"].as_str().unwrap().starts_with("1."),
+            "{key}"
+        );
+        let text = explained.stdout.clone();
+        assert!(
+            text.contains("DNS resolution failed for api.private.zscaler.com"),
+            "{key}"
+        );
+        assert!(!text.contains(token), "{key}: the token leaked");
+        assert!(text.contains("nonce([removed by zpa-preflight])"), "{key}");
+    }
+}
