@@ -259,13 +259,7 @@ fn check_uses_the_cache_and_warns_when_it_is_stale() {
     ]);
     let ids = run.cause_ids();
     assert!(ids.contains(&"feed.stale".to_string()), "{ids:?}");
-    let stale = run.json()["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "feed.stale")
-        .cloned()
-        .unwrap();
+    let stale = run.cause("feed.stale");
     assert_eq!(stale["title"], "The cached Zen feed is 100 days old");
     let _ = Path::new(&cache);
 }

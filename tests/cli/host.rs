@@ -328,13 +328,7 @@ fn connector_clock_corrections_and_deleted_connectors() {
         "json",
     ]);
     assert_eq!(run.code, 3, "{}", run.json()["causes"]);
-    let skew = run.json()["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "clock.skewed")
-        .cloned()
-        .unwrap_or_else(|| panic!("{}", run.json()["causes"]));
+    let skew = run.cause("clock.skewed");
     assert_eq!(skew["title"], "This VM's clock is 737.4 s ahead");
     assert!(
         skew["evidence"][0]

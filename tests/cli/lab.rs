@@ -414,11 +414,7 @@ fn lab_coverage_names_the_region_a_firewall_forgot() {
     let cidrs = path.display().to_string();
     let run = lab.check_with(&lab_profile(), &["--coverage", "--cidrs", &cidrs]);
     assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
-    let causes = run.json()["causes"].as_array().unwrap().clone();
-    let partial = causes
-        .iter()
-        .find(|c| c["id"] == "egress.tcp_443_partial")
-        .unwrap_or_else(|| panic!("{causes:?}"));
+    let partial = run.cause("egress.tcp_443_partial");
     let title = partial["title"].as_str().unwrap();
     assert_eq!(
         title,
@@ -465,15 +461,7 @@ fn lab_udp_443_answered_dropped_and_rejected() {
         dir.path(),
         "[[names]]\nhost = \"gateway.zpa.test\"\nrole = \"edge\"\nports = [443]\n\n[udp]\nports = [443]\nsource = \"lab\"\n",
     );
-    let udp_check = |run: &Run| {
-        run.json()["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "udp.443")
-            .cloned()
-            .unwrap_or_else(|| panic!("{}", run.json()["checks"]))
-    };
+    let udp_check = |run: &Run| run.check("udp.443");
     let answered = lab.check(&profile);
     assert_eq!(answered.code, 0, "{}", answered.json()["causes"]);
     assert_eq!(udp_check(&answered)["status"], "pass");
@@ -522,13 +510,7 @@ fn lab_branch_connector_does_not_serve_private_apps() {
         ids.contains(&"flavour.no_private_apps".to_string()),
         "{ids:?}"
     );
-    let cause = run.json()["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "flavour.no_private_apps")
-        .cloned()
-        .unwrap();
+    let cause = run.cause("flavour.no_private_apps");
     assert!(cause["remedy"].as_str().unwrap().contains("App Connector"));
 }
 
@@ -544,15 +526,7 @@ fn lab_cloud_connector_forwarding_and_egress_address() {
         dir.path(),
         "[gateway]\nforwarding = true\necho = \"gateway.zpa.test\"\necho_path = \"/ip\"\nsource = \"lab\"\n",
     );
-    let gateway = |run: &Run| {
-        run.json()["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "gateway")
-            .cloned()
-            .unwrap_or_else(|| panic!("{}", run.json()["checks"]))
-    };
+    let gateway = |run: &Run| run.check("gateway");
     lab.write_root("proc/sys/net/ipv4/ip_forward", "1\n");
     let on = lab.check(&profile);
     assert_eq!(on.code, 0, "{}", on.json()["causes"]);

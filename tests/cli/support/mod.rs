@@ -286,6 +286,24 @@ impl Run {
             .unwrap_or_default()
     }
 
+    /// The cause with this id, or a panic naming the ones there are (JSON output).
+    pub fn cause(&self, id: &str) -> serde_json::Value {
+        self.find("causes", id)
+    }
+
+    /// The check with this id, or a panic naming the ones there are (JSON output).
+    pub fn check(&self, id: &str) -> serde_json::Value {
+        self.find("checks", id)
+    }
+
+    fn find(&self, list: &str, id: &str) -> serde_json::Value {
+        let json = self.json();
+        json[list]
+            .as_array()
+            .and_then(|items| items.iter().find(|c| c["id"] == id).cloned())
+            .unwrap_or_else(|| panic!("no {list} entry {id}: {}", json[list]))
+    }
+
     /// The title of the cause ranked first (JSON output).
     pub fn top_title(&self) -> String {
         self.json()["causes"][0]["title"]
