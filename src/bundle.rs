@@ -73,14 +73,17 @@ pub fn write(
             env!("ZPA_PREFLIGHT_COMMIT")
         ),
     ));
+    let fs = crate::probe::rootfs::RootFs::new(root);
     for rel in FILES {
-        if let Ok(text) = std::fs::read_to_string(root.join(rel)) {
+        // Inside the root, as a chroot would: a link in an image never collects a host file.
+        if let Ok(text) = fs.read(rel, crate::probe::rootfs::CONFIG_CAP) {
             entries.push((format!("root/{rel}"), scrub(&strip_credentials(&text))));
         }
     }
     for (i, log) in report.evidence.plan.logs.iter().enumerate() {
-        if let Ok(bytes) = std::fs::read(log) {
-            let text = String::from_utf8_lossy(&bytes);
+        if let Ok(text) =
+            crate::probe::rootfs::read_log(Path::new(log), crate::probe::rootfs::LOG_CAP)
+        {
             let lines: Vec<&str> = text.lines().collect();
             let tail = lines[lines.len().saturating_sub(log_lines)..].join("\n");
             let name = Path::new(log)

@@ -47,7 +47,7 @@ const DAEMONS: &[(&str, &[&str], &str)] = &[
 pub fn configured_servers(root: &Path) -> Vec<(String, String)> {
     let mut servers = Vec::new();
     for rel in CONFIG_FILES {
-        let Ok(text) = std::fs::read_to_string(root.join(rel)) else {
+        let Ok(text) = super::rootfs::RootFs::new(root).read(rel, super::rootfs::CONFIG_CAP) else {
             continue;
         };
         let file = format!("/{rel}");

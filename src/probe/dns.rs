@@ -82,8 +82,16 @@ pub fn configuration(plan: &ResolverPlan) -> (ResolverState, Vec<SocketAddr>) {
 
 /// The system resolver configuration: what it says, and the servers to ask.
 fn read_resolv_conf(path: &str) -> (ResolverState, Vec<SocketAddr>) {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    // The plan names it as `<root>/etc/resolv.conf`: read inside that root, as a chroot would
+    // (an image's resolv.conf is often a link to /run/systemd/resolve/stub-resolv.conf).
+    let (root, rel) = match path.strip_suffix("etc/resolv.conf") {
+        Some(root) if !root.is_empty() => (root, "etc/resolv.conf"),
+        _ => ("/", path),
+    };
+    let bytes = match super::rootfs::RootFs::new(std::path::Path::new(root))
+        .read(rel, super::rootfs::CONFIG_CAP)
+    {
+        Ok(text) => text.into_bytes(),
         Err(e) => {
             return (
                 ResolverState::Unreadable {

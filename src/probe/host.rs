@@ -12,6 +12,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use super::rootfs::{CONFIG_CAP, Refusal, RootFs};
 use crate::evidence::{
     Connector, HostEvidence, KeyState, LogFile, LogFinding, OsRelease, PathAccess, Selinux,
 };
@@ -62,22 +63,12 @@ pub async fn inspect(
 }
 
 fn read(root: &Path, rel: &str) -> Option<String> {
-    std::fs::read_to_string(root.join(rel)).ok()
+    RootFs::new(root).read(rel, CONFIG_CAP).ok()
 }
 
-/// At most `max` bytes of a regular file under `root`: a FIFO, a device or a socket is refused
-/// rather than read (one could block, another never end).
+/// At most `max` bytes of a regular file under `root`, resolved inside it ([`RootFs`]).
 pub fn read_bounded(root: &Path, rel: &str, max: u64) -> Option<String> {
-    use std::io::Read;
-    let path = root.join(rel);
-    // Asked before opening: opening a FIFO blocks until a writer comes.
-    if !std::fs::metadata(&path).ok()?.is_file() {
-        return None;
-    }
-    let file = std::fs::File::open(&path).ok()?;
-    let mut text = String::new();
-    file.take(max).read_to_string(&mut text).ok()?;
-    Some(text)
+    RootFs::new(root).read(rel, max).ok()
 }
 
 /// `KEY=value` lines (os-release, selinux config), quotes removed.
@@ -282,7 +273,15 @@ fn access(root: &Path, rel: &str, need: Need, user: Option<(u32, u32)>) -> PathA
 
 /// The provision key: its shape, never its contents.
 fn key(root: &Path, user: Option<(u32, u32)>) -> KeyState {
-    let path = root.join(KEY);
+    let path = match RootFs::new(root).resolve(KEY) {
+        Ok(path) => path,
+        Err(Refusal::Missing) => return KeyState::Missing,
+        Err(e) => {
+            return KeyState::Unreadable {
+                error: e.to_string(),
+            };
+        }
+    };
     let meta = match std::fs::metadata(&path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return KeyState::Missing,
@@ -292,8 +291,9 @@ fn key(root: &Path, user: Option<(u32, u32)>) -> KeyState {
             };
         }
     };
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
+    // A key is one short line: 64 KiB is far past any real one.
+    let text = match RootFs::new(root).read(KEY, 64 * 1024) {
+        Ok(text) => text.into_bytes(),
         Err(e) => {
             return KeyState::Unreadable {
                 error: e.to_string(),
@@ -405,8 +405,8 @@ pub fn scan_log(
     patterns: &[LogPattern],
     secrets: &crate::secrets::Secrets,
 ) -> LogFile {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    let text = match super::rootfs::read_log(path, super::rootfs::LOG_CAP) {
+        Ok(text) => text,
         Err(e) => {
             return LogFile {
                 path: path.display().to_string(),

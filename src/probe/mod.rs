@@ -12,6 +12,7 @@ pub mod dns;
 pub mod gateway;
 pub mod host;
 pub mod proxy;
+pub mod rootfs;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

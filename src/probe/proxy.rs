@@ -88,7 +88,8 @@ impl Environment {
 /// Reads the proxy configuration under `root`. `env` counts only when `root` is `/`: another
 /// root is another system, whose environment is its `/etc/environment`.
 pub fn configuration(root: &Path, env: &Environment) -> Proxies {
-    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+    let fs = super::rootfs::RootFs::new(root);
+    let read = |rel: &str| fs.read(rel, super::rootfs::CONFIG_CAP).ok();
     let connector = read("opt/zscaler/var/proxy").and_then(|text| {
         let line = text
             .lines()

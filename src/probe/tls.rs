@@ -93,11 +93,14 @@ impl Verifiers {
     /// Builds the verifiers; reads the system bundle named by the plan (under `--root`).
     pub fn new(plan: &Plan, anchors: &[Anchor]) -> Verifiers {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let (system, store) = match plan
-            .system_trust
-            .iter()
-            .find_map(|path| Some((path, std::fs::read(path).ok()?)))
-        {
+        let (system, store) = match plan.system_trust.iter().find_map(|path| {
+            // Under the root, as a chroot would (RHEL's bundle is a link into /etc/pki).
+            let root = std::path::Path::new(&plan.root);
+            let rel = std::path::Path::new(path).strip_prefix(root).ok()?;
+            // A CA bundle is a few hundred KiB; 16 MiB is far past any real one.
+            let text = super::rootfs::RootFs::new(root).read(rel, 16 << 20).ok()?;
+            Some((path, text.into_bytes()))
+        }) {
             Some((path, bytes)) => {
                 let mut roots = RootCertStore::empty();
                 let certs = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok);

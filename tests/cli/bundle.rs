@@ -257,3 +257,73 @@ fn explain_reads_its_own_bundle_whatever_the_key() {
         assert!(text.contains("nonce([removed by zpa-preflight])"), "{key}");
     }
 }
+
+/// `--root` is read as a chroot would: an absolute link in the image means a path in the
+/// image, never the host's file; a FIFO is refused, never waited on.
+#[test]
+fn the_root_is_never_escaped_and_never_hangs() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    std::fs::create_dir_all(r.join("run/systemd/resolve")).unwrap();
+    std::fs::write(
+        r.join("run/systemd/resolve/stub-resolv.conf"),
+        "nameserver 192.0.2.53\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "/run/systemd/resolve/stub-resolv.conf",
+        r.join("etc/resolv.conf"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", r.join("etc/os-release")).unwrap();
+    let root_arg = r.display().to_string();
+    // The image's resolver, not the host's.
+    let dry = run(&["check", "--dry-run", "--root", &root_arg]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("192.0.2.53:53"), "{}", dry.stdout);
+
+    // The bundle never carries the host's /etc/passwd through the image's link.
+    let out = r.join("bundle.tar.gz");
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let out_arg = out.display().to_string();
+    let made = run(&[
+        "bundle",
+        "--profile",
+        &profile,
+        "--root",
+        &root_arg,
+        "-o",
+        &out_arg,
+    ]);
+    assert!(
+        made.code == 0 || made.code == 3,
+        "{}{}",
+        made.stdout,
+        made.stderr
+    );
+    let mut all = String::new();
+    let file = std::fs::File::open(&out).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        entry.unwrap().read_to_string(&mut all).unwrap();
+    }
+    assert!(
+        !all.contains("root:x:0:0"),
+        "the host's /etc/passwd was collected"
+    );
+
+    // A FIFO where resolv.conf should be: refused at once, even for --dry-run.
+    std::fs::remove_file(r.join("etc/resolv.conf")).unwrap();
+    nix::unistd::mkfifo(&r.join("etc/resolv.conf"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let fifo = run(&["check", "--dry-run", "--root", &root_arg]);
+    assert_eq!(fifo.code, 0, "{}", fifo.stderr);
+    assert!(
+        fifo.stdout.contains("not a regular file (a FIFO)"),
+        "{}",
+        fifo.stdout
+    );
+    assert!(fifo.took.as_secs_f64() < 2.0, "took {:?}", fifo.took);
+}
