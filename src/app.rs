@@ -360,6 +360,14 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
 /// `gate`: the checks again and again until the VM is ready or the wait is over. One plain
 /// line per attempt, never colour, the JSON report written to `--report` every time.
 fn gate(args: GateArgs) -> Result<Exit, Error> {
+    // One flag, one meaning: gate prints one plain line per attempt, whatever --format says,
+    // so another format is refused rather than silently ignored.
+    if args.check.output.format != Format::Human {
+        return Err(Error::Usage(
+            "gate: prints one line per attempt; the JSON report goes to --report (and --output)"
+                .into(),
+        ));
+    }
     let prepared = prepare(&args.check)?;
     // The default report directory (/var/log/zpa-preflight) does not exist on a fresh VM.
     if let Some(dir) = args.report.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -374,6 +382,10 @@ fn gate(args: GateArgs) -> Result<Exit, Error> {
     for attempt in 1.. {
         let report = probe_once(&prepared, false)?;
         write_report(&args.report, &report)?;
+        // --output means what it means for check: also write the report there.
+        if let Some(path) = &args.check.output.output {
+            write_report(path, &report)?;
+        }
         let exit = Exit::from_verdict(report.verdict, strict);
         let top = report.top_cause().map_or("none", |c| c.id.as_str());
         let verdict = render::human::verdict_word(report.verdict);
@@ -596,9 +608,12 @@ fn load_any(path: &Path) -> Result<Report, Error> {
 }
 
 fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
-    if let Some(path) = &output.output {
-        write_report(path, report)?;
-    }
+    // A report that cannot be saved is still shown: the run is not lost, and the exit says
+    // the tool failed (one line on stderr, from main).
+    let saved = match &output.output {
+        Some(path) => write_report(path, report),
+        None => Ok(()),
+    };
     let exit = Exit::from_verdict(report.verdict, output.strict);
     // Buffered: stdout is line-buffered, and a report of thousands of probes is tens of
     // thousands of lines (one write each, measured at 40 ms for 2,000 probes).
@@ -611,7 +626,7 @@ fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
     }
     .and_then(|()| out.flush())
     .map_err(stdout_error)?;
-    Ok(exit)
+    saved.map(|()| exit)
 }
 
 fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
@@ -619,10 +634,21 @@ fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(write_error)?);
+    // Atomic: a temporary file beside the target, renamed over it once complete, so a full
+    // disk or a failed attempt never leaves a truncated report or empties a good one.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
+    let mut file = std::io::BufWriter::new(temp);
     render::json::report(&mut file, report)
         .and_then(|()| file.flush())
-        .map_err(write_error)
+        .map_err(write_error)?;
+    let temp = file.into_inner().map_err(|e| write_error(e.into_error()))?;
+    temp.as_file().sync_all().map_err(write_error)?;
+    temp.persist(path).map_err(|e| write_error(e.error))?;
+    Ok(())
 }
 
 fn painter(output: &OutputArgs) -> Painter {

@@ -363,7 +363,12 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 
 /// A humantime span (`5m`, `15s`, `500ms`).
 fn parse_span(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("'{text}': {e}"))
+    let span = humantime::parse_duration(text).map_err(|e| format!("'{text}': {e}"))?;
+    // A week is past any cloud-init or systemd wait; beyond it an Instant could overflow.
+    if span > Duration::from_secs(7 * 24 * 3600) {
+        return Err(format!("'{text}' is longer than a week"));
+    }
+    Ok(span)
 }
 
 /// Cause ids are dotted snake_case: `egress.tcp_9000_blocked`.
@@ -403,6 +408,8 @@ mod tests {
         assert_eq!(parse_timeout("2").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_timeout("0s").is_err());
+        assert!(parse_span("18446744073709551615s").is_err());
+        assert_eq!(parse_span("15s").unwrap(), Duration::from_secs(15));
         assert!(parse_cause_id("egress.tcp_9000_blocked").is_ok());
         assert!(parse_cause_id("Egress").is_err());
     }

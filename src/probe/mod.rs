@@ -76,6 +76,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
 
     let verifiers =
         (!plan.tls.ports.is_empty()).then(|| Arc::new(tls::Verifiers::new(plan, anchors)));
+    let mut routes = Routes::default();
     let mut handshakes: JoinSet<TlsHandshake> = JoinSet::new();
     let mut connects = JoinSet::new();
     let mut datagrams: JoinSet<UdpProbe> = JoinSet::new();
@@ -96,7 +97,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
             {
                 let class = TrustClass::Broker;
                 let via = match plan.proxy_for(class, sni, target.addr) {
-                    Some(proxy) => Some(proxy_route(proxy, &dns).await),
+                    Some(proxy) => Some(routes.via(proxy, &dns, deadline).await),
                     None => None,
                 };
                 let target = tls::Target {
@@ -209,7 +210,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
                 if let Some(verifiers) = verifiers.as_ref().filter(|_| tls_port) {
                     let class = TrustClass::from(spec.role);
                     let via = match plan.proxy_for(class, spec.host.as_str(), addr) {
-                        Some(proxy) => Some(proxy_route(proxy, &dns).await),
+                        Some(proxy) => Some(routes.via(proxy, &dns, deadline).await),
                         None => None,
                     };
                     let target = tls::Target {
@@ -495,8 +496,35 @@ impl Connector {
     }
 }
 
+/// Each proxy's route, found once per run: a proxy named by host is resolved once, under the
+/// run's deadline, however many handshakes go through it (one lookup per address, one after
+/// another and outside the deadline, once took 40 s against a 4 s deadline).
+#[derive(Default)]
+struct Routes {
+    known: std::collections::HashMap<String, tls::Via>,
+}
+
+impl Routes {
+    async fn via(&mut self, proxy: &proxy::Proxy, dns: &dns::Dns, deadline: Instant) -> tls::Via {
+        if let Some(via) = self.known.get(&proxy.addr) {
+            return via.clone();
+        }
+        let via = tokio::time::timeout_at(deadline, proxy_route(proxy, dns))
+            .await
+            .unwrap_or_else(|_| tls::Via {
+                addr: Err(format!(
+                    "the proxy name in {} did not resolve before the overall deadline",
+                    proxy.addr
+                )),
+                label: format!("{} ({})", proxy.addr, proxy.source),
+            });
+        self.known.insert(proxy.addr.clone(), via.clone());
+        via
+    }
+}
+
 /// The proxy's address: an IP literal as is, a name through the same resolver as everything
-/// else (answers are cached by the resolver, so many handshakes cost one lookup).
+/// else.
 async fn proxy_route(proxy: &proxy::Proxy, dns: &dns::Dns) -> tls::Via {
     let label = format!("{} ({})", proxy.addr, proxy.source);
     let addr = match proxy.addr.parse::<SocketAddr>() {

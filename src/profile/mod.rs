@@ -694,6 +694,20 @@ fn validate(file: &ProfileFile) -> Result<(), String> {
     if file.ports.is_empty() {
         return Err("declares no [[ports]]".into());
     }
+    if let Some(clock) = &file.clock {
+        for (name, value) in [
+            ("behind_blocking_s", clock.behind_blocking_s),
+            ("ahead_blocking_s", clock.ahead_blocking_s),
+            ("warn_s", clock.warn_s),
+        ] {
+            // NaN compares false with everything: it would silence every clock rule.
+            if !(value.is_finite() && (0.0..=86_400.0 * 365.0).contains(&value)) {
+                return Err(format!(
+                    "[clock] {name} must be a number of seconds from 0 to a year (got {value})"
+                ));
+            }
+        }
+    }
     let mut seen = BTreeSet::new();
     for port in &file.ports {
         if port.port == 0 {
@@ -837,6 +851,30 @@ host = "broker.lab.test"
 role = "broker"
 ports = [443]
 "#;
+
+    #[test]
+    fn values_out_of_range_are_refused_at_load() {
+        for (extra, expected) in [
+            (
+                "[clock]\nbehind_blocking_s = nan\nahead_blocking_s = 60.0\nwarn_s = 1.0\n",
+                "behind_blocking_s must be a number",
+            ),
+            (
+                "[clock]\nbehind_blocking_s = 2.0\nahead_blocking_s = inf\nwarn_s = 1.0\n",
+                "ahead_blocking_s must be a number",
+            ),
+        ] {
+            let text = format!("{MINIMAL}{extra}");
+            let err = parse(&text, "t.toml", None).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+        }
+        let huge = MINIMAL.replace("max_in_flight = 4", "max_in_flight = 2305843009213693952");
+        let err = parse(&huge, "t.toml", None).unwrap_err().to_string();
+        assert!(
+            err.contains("max_in_flight must be between 1 and 1000000"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn minimal_profile_parses() {

@@ -102,3 +102,44 @@ fn a_network_that_never_comes_up_blocks_at_the_deadline() {
     let saved = std::fs::read_to_string(&report).unwrap();
     assert!(saved.contains("egress.tcp_9000_blocked"));
 }
+
+/// One flag, one meaning: `--output` writes the report for gate as it does for check, and a
+/// format gate cannot honour is refused rather than ignored.
+#[test]
+fn gate_honours_output_and_refuses_other_formats() {
+    let Some((dns, _broker, _)) = lab() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, output) = (dir.path().join("report.json"), dir.path().join("also.json"));
+    let (profile, server) = (lab_profile(), dns.addr.to_string());
+    let (report_arg, output_arg) = (report.display().to_string(), output.display().to_string());
+    let base = [
+        "gate",
+        "--profile",
+        &profile,
+        "--dns-server",
+        &server,
+        "--wait",
+        "1s",
+        "--interval",
+        "300ms",
+        "--report",
+        &report_arg,
+    ];
+    let mut with_output = base.to_vec();
+    with_output.extend(["--output", &output_arg]);
+    let run = run(&with_output);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let also: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert!(
+        also["causes"]
+            .to_string()
+            .contains("egress.tcp_9000_blocked")
+    );
+    let mut json = base.to_vec();
+    json.extend(["--format", "json"]);
+    let refused = crate::support::run(&json);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+}

@@ -86,6 +86,18 @@ fn an_unwritable_output_is_a_tool_failure() {
     let run = check_root("no-nameserver", &["--output", "/dev/null/report.json"]);
     assert_eq!(run.code, 1);
     assert!(stderr_line(&run).contains("cannot write /dev/null/report.json"));
+    // The report is not lost with it: it still goes to stdout.
+    assert!(run.stdout.contains("SUMMARY: "), "{}", run.stdout);
+    // A good report is never emptied or truncated by a later attempt: written atomically.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("report.json");
+    let saved_arg = saved.display().to_string();
+    let first = check_root("no-nameserver", &["--output", &saved_arg]);
+    assert_eq!(first.code, 3, "{}", first.stderr);
+    let good = std::fs::read_to_string(&saved).unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&good).is_ok());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
 }
 
 #[test]
