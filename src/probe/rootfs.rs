@@ -154,8 +154,10 @@ pub fn read_log(path: &Path, cap: u64) -> Result<String, Refusal> {
     })?;
     use std::os::unix::fs::FileTypeExt;
     let kind = meta.file_type();
-    let is_handed_pipe =
-        kind.is_fifo() && (path.starts_with("/dev/fd") || path.starts_with("/proc/self/fd"));
+    let is_handed_pipe = kind.is_fifo()
+        && (path.starts_with("/dev/fd")
+            || path.starts_with("/proc/self/fd")
+            || path == Path::new("/dev/stdin"));
     let mut file = if kind.is_file() || is_handed_pipe {
         std::fs::File::open(path).map_err(|e| Refusal::Io(e.to_string()))?
     } else {
