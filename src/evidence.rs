@@ -929,8 +929,12 @@ pub struct LogFile {
     pub path: String,
     /// Why it could not be read, if so.
     pub error: Option<String>,
-    /// Known lines found in it, latest last.
+    /// Known lines found in it, latest last: at most a few per pattern, so a report stays
+    /// small whatever the log's size.
     pub findings: Vec<LogFinding>,
+    /// How many lines each pattern matched in all (absent from reports before 1.4).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub counts: std::collections::BTreeMap<String, usize>,
 }
 
 /// A known connector log line.

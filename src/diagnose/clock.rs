@@ -525,6 +525,7 @@ mod tests {
                 line: 7,
                 excerpt: excerpt.into(),
             }],
+            counts: Default::default(),
         };
         let mut ev = healthy();
         ev.clock.ntp.clear();

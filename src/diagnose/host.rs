@@ -599,6 +599,7 @@ mod tests {
                     excerpt: (*excerpt).into(),
                 })
                 .collect(),
+            counts: Default::default(),
         }
     }
 

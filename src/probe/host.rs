@@ -412,31 +412,46 @@ pub fn scan_log(
                 path: path.display().to_string(),
                 error: Some(e.to_string()),
                 findings: Vec::new(),
+                counts: Default::default(),
             };
         }
     };
-    let findings = text
-        .lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let pattern = patterns.iter().find(|p| {
-                p.contains
-                    .iter()
-                    .any(|needle| line.contains(needle.as_str()))
-            })?;
-            Some(LogFinding {
-                pattern: pattern.id.clone(),
-                line: i + 1,
-                excerpt: shorten(&secrets.scrub(line)),
-            })
-        })
-        .collect();
+    // Every match counted; only the latest few of each pattern kept as excerpts (2 million
+    // matching lines once made a 500 MB report).
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut kept: std::collections::BTreeMap<&str, std::collections::VecDeque<LogFinding>> =
+        Default::default();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pattern) = patterns.iter().find(|p| {
+            p.contains
+                .iter()
+                .any(|needle| line.contains(needle.as_str()))
+        }) else {
+            continue;
+        };
+        *counts.entry(pattern.id.clone()).or_default() += 1;
+        let latest = kept.entry(pattern.id.as_str()).or_default();
+        if latest.len() == EXCERPTS_PER_PATTERN {
+            latest.pop_front();
+        }
+        latest.push_back(LogFinding {
+            pattern: pattern.id.clone(),
+            line: i + 1,
+            excerpt: shorten(&secrets.scrub(line)),
+        });
+    }
+    let mut findings: Vec<LogFinding> = kept.into_values().flatten().collect();
+    findings.sort_by_key(|f| f.line);
     LogFile {
         path: path.display().to_string(),
         error: None,
         findings,
+        counts,
     }
 }
+
+/// Excerpts kept per log pattern: enough to quote, bounded whatever the log.
+const EXCERPTS_PER_PATTERN: usize = 5;
 
 /// A log line as kept: control characters escaped (a line may carry terminal escape
 /// sequences: printed as is, an OSC sequence retitles the reader's terminal), then shortened.
@@ -523,5 +538,22 @@ type=AVC msg=audit(1700000001.1:43): avc:  denied  { read } for  pid=12 comm=\"s
         let kept = shorten(line);
         assert!(!kept.chars().any(char::is_control), "{kept}");
         assert!(kept.contains("\\u{1b}]0;pwned\\u{7}"), "{kept}");
+    }
+
+    #[test]
+    fn a_huge_log_keeps_counts_and_a_few_excerpts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connector.log");
+        let line = "zpa-connector: DNS resolution failed for api.private.zscaler.com\n";
+        std::fs::write(&path, line.repeat(10_000)).unwrap();
+        let patterns = crate::profile::log_patterns();
+        let log = scan_log(&path, &patterns, &crate::secrets::Secrets::default());
+        assert_eq!(log.counts["dns_failure"], 10_000);
+        assert_eq!(log.findings.len(), EXCERPTS_PER_PATTERN);
+        assert_eq!(
+            log.findings.last().unwrap().line,
+            10_000,
+            "the latest are kept"
+        );
     }
 }
