@@ -13,6 +13,7 @@ mod gate;
 mod host;
 mod input;
 mod lab;
+mod mutations;
 mod netns;
 mod proxy;
 mod size;
