@@ -88,7 +88,7 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
             .general_names
             .iter()
             .filter_map(|name| match name {
-                GeneralName::DNSName(dns) => Some(dns.to_string()),
+                GeneralName::DNSName(dns) => Some(printable(dns)),
                 GeneralName::IPAddress(bytes) => ip_text(bytes),
                 _ => None,
             })
@@ -148,16 +148,30 @@ pub fn pem(der: &[u8]) -> String {
 
 fn name(n: &X509Name) -> Name {
     let values = |it: &mut dyn Iterator<Item = &AttributeTypeAndValue>| {
-        it.filter_map(|attr| attr.as_str().ok().map(str::to_string))
+        it.filter_map(|attr| attr.as_str().ok().map(printable))
             .collect()
     };
     Name {
-        text: n.to_string(),
+        text: printable(&n.to_string()),
         cn: values(&mut n.iter_common_name()),
         o: values(&mut n.iter_organization()),
         ou: values(&mut n.iter_organizational_unit()),
         email: values(&mut n.iter_email()),
     }
+}
+
+/// A peer's text with control characters escaped: a certificate is the peer's to write, and
+/// an escape sequence in a CA name must not reach the reader's terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 fn ip_text(bytes: &[u8]) -> Option<String> {
@@ -185,5 +199,14 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn peer_text_is_printable() {
+        assert_eq!(
+            printable("Acme\u{1b}]0;x\u{7} CA"),
+            "Acme\\u{1b}]0;x\\u{7} CA"
+        );
+        assert_eq!(printable("Zscaler Root CA"), "Zscaler Root CA");
     }
 }
