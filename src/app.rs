@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
                 path: args.out.display().to_string(),
                 source,
             })?;
-            let exit = Exit::from_verdict(report.verdict, args.check.output.strict);
+            let exit = interrupted_or(Exit::from_verdict(report.verdict, args.check.output.strict));
             writeln!(
                 std::io::stdout(),
                 "wrote {} ({} files, no provision key) · {} · exit {}",
@@ -323,7 +323,14 @@ fn probe_once(prepared: &Prepared, live: bool) -> Result<Report, Error> {
     let clock = Instant::now();
     let progress = std::sync::Arc::new(probe::Progress::default());
     let display = live.then(|| render::progress::start(&prepared.plan, progress.clone()));
-    let evidence = runtime.block_on(probe::run(&prepared.plan, &prepared.anchors, &progress));
+    let stop = crate::interrupt::listen();
+    let mut evidence = runtime.block_on(probe::run(
+        &prepared.plan,
+        &prepared.anchors,
+        &progress,
+        stop,
+    ));
+    evidence.interrupted = crate::interrupt::received().map(|(_, name)| name.to_string());
     if let Some(display) = display {
         display.finish();
     }
@@ -331,6 +338,14 @@ fn probe_once(prepared: &Prepared, live: bool) -> Result<Report, Error> {
     // Do not wait for resolver background tasks: everything we need is in the evidence.
     runtime.shutdown_background();
     Ok(Report::new(evidence, started_at, duration_ms))
+}
+
+/// The exit a finished run earned, or the interruption's when a signal stopped it.
+fn interrupted_or(exit: Exit) -> Exit {
+    match crate::interrupt::received() {
+        Some((signal, _)) => Exit::Interrupted(signal),
+        None => exit,
+    }
 }
 
 fn check(args: CheckArgs) -> Result<Exit, Error> {
@@ -354,7 +369,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
     let live = args.output.format == Format::Human
         && std::io::stdout().is_terminal()
         && std::io::stderr().is_terminal();
-    emit(&probe_once(&prepared, live)?, &args.output)
+    emit(&probe_once(&prepared, live)?, &args.output).map(interrupted_or)
 }
 
 /// `gate`: the checks again and again until the VM is ready or the wait is over. One plain
@@ -386,12 +401,13 @@ fn gate(args: GateArgs) -> Result<Exit, Error> {
         if let Some(path) = &args.check.output.output {
             write_report(path, &report)?;
         }
-        let exit = Exit::from_verdict(report.verdict, strict);
+        let interrupted = crate::interrupt::received().is_some();
+        let exit = interrupted_or(Exit::from_verdict(report.verdict, strict));
         let top = report.top_cause().map_or("none", |c| c.id.as_str());
         let verdict = render::human::verdict_word(report.verdict);
         let elapsed = started.elapsed();
         let next = args.interval.min(args.wait.saturating_sub(elapsed));
-        let done = exit == Exit::Ready || elapsed + args.interval > args.wait;
+        let done = exit == Exit::Ready || interrupted || elapsed + args.interval > args.wait;
         let tail = if done {
             format!("report {} · exit {}", args.report.display(), exit.code())
         } else {
@@ -406,7 +422,21 @@ fn gate(args: GateArgs) -> Result<Exit, Error> {
         if done {
             return Ok(exit);
         }
-        std::thread::sleep(next);
+        // A signal during the pause ends the gate at once, with the last report kept.
+        let resume = Instant::now() + next;
+        while Instant::now() < resume {
+            if let Some((signal, name)) = crate::interrupt::received() {
+                writeln!(
+                    out,
+                    "zpa-preflight gate: interrupted ({name}) · report {} · exit {}",
+                    args.report.display(),
+                    Exit::Interrupted(signal).code()
+                )
+                .map_err(stdout_error)?;
+                return Ok(Exit::Interrupted(signal));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50).min(resume - Instant::now()));
+        }
     }
     unreachable!("the loop returns")
 }

@@ -38,6 +38,10 @@ pub struct Evidence {
     /// A forwarding connector's own duties (absent unless the profile has `[gateway]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayEvidence>,
+    /// The signal that stopped the run before every probe finished (`SIGINT`, `SIGTERM`,
+    /// `SIGHUP`); its unfinished probes read `deadline_reached`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// What a forwarding connector does itself: IP forwarding, and the address it is seen with.
@@ -170,6 +174,7 @@ impl Evidence {
             host: HostEvidence::default(),
             udp: UdpEvidence::default(),
             gateway: None,
+            interrupted: None,
         }
     }
 }

@@ -7,15 +7,18 @@ use crate::diagnose::Verdict;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: nothing blocks enrollment (warnings allowed unless `--strict`).
-    Ready = 0,
+    Ready,
     /// 1: the tool itself failed (cannot write the report, internal error).
-    ToolFailed = 1,
+    ToolFailed,
     /// 2: usage or input error (bad flag, malformed profile, feed or report).
-    Usage = 2,
+    Usage,
     /// 3: at least one blocking cause was found.
-    Blocked = 3,
+    Blocked,
     /// 4: only warnings, and `--strict` was given.
-    Warnings = 4,
+    Warnings,
+    /// 128 + the signal's number (129 SIGHUP, 130 SIGINT, 143 SIGTERM): interrupted, the
+    /// partial report written and printed.
+    Interrupted(u8),
 }
 
 impl Exit {
@@ -31,7 +34,14 @@ impl Exit {
 
     /// The numeric code.
     pub fn code(self) -> u8 {
-        self as u8
+        match self {
+            Exit::Ready => 0,
+            Exit::ToolFailed => 1,
+            Exit::Usage => 2,
+            Exit::Blocked => 3,
+            Exit::Warnings => 4,
+            Exit::Interrupted(signal) => 128u8.saturating_add(signal),
+        }
     }
 }
 
@@ -42,7 +52,8 @@ Exit codes:
   1  the tool itself failed
   2  usage or input error (bad flag, malformed profile, feed or report)
   3  blocked: at least one blocking cause
-  4  warnings only, and --strict was given";
+  4  warnings only, and --strict was given
+  129, 130, 143  interrupted by SIGHUP, Ctrl-C (SIGINT) or SIGTERM: the partial report is printed";
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@ pub mod evidence;
 pub mod exit;
 pub mod feeds;
 pub mod fleet;
+pub mod interrupt;
 pub mod plan;
 pub mod probe;
 pub mod profile;

@@ -213,6 +213,7 @@ const RULES: &[Rule] = &[
     zen::stale,
     flavour::no_private_apps,
     gateway::forwarding_off,
+    run::interrupted,
     run::incomplete,
 ];
 

@@ -3,9 +3,30 @@
 use super::{Cause, Facts, Severity};
 use crate::evidence::{HandshakeResult, QueryOutcome, TcpOutcome, secs};
 
+/// `run.interrupted`: a signal stopped the run; what was not seen is unknown, never passed.
+pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
+    let Some(signal) = &facts.evidence.interrupted else {
+        return Vec::new();
+    };
+    vec![
+        Cause::new("run.interrupted", Severity::Warning, 1.0)
+            .title(format!("The run was interrupted ({signal})"))
+            .detail(
+                "A signal stopped the probes before every one finished: this report holds what                  was seen until then, and the checks of the rest are unknown, not passed."
+                    .to_string(),
+            )
+            .evidence(vec![format!("received {signal}")])
+            .remedy("Run the check again and let it finish (it ends by its overall deadline)."),
+    ]
+}
+
 /// `run.incomplete`: probes were abandoned at the overall deadline, so "ready" cannot be said.
 pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
     let ev = facts.evidence;
+    if ev.interrupted.is_some() {
+        // The interruption, not the deadline, explains what is pending.
+        return Vec::new();
+    }
     let queries = ev
         .dns
         .names

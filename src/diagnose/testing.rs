@@ -33,6 +33,7 @@ pub fn healthy() -> Evidence {
         host: Default::default(),
         udp: Default::default(),
         gateway: None,
+        interrupted: None,
         plan,
     };
     let answers = [

@@ -61,17 +61,22 @@ pub struct Progress {
 
 /// Runs every probe of `plan` and returns what was observed. `anchors` are the `--trust`
 /// files, already read; `progress` counts what has finished, for a display.
-pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> Evidence {
+pub async fn run(
+    plan: &Plan,
+    anchors: &[tls::Anchor],
+    progress: &Progress,
+    interrupted: tokio::sync::watch::Receiver<bool>,
+) -> Evidence {
     let probe_timeout = Duration::from_millis(plan.timeouts.probe_ms);
     let capacity = capacity::size(plan.limits.max_in_flight);
     let overall = overall(plan, capacity.in_flight);
-    let deadline = Instant::now() + overall;
+    let stop = Stop::new(Instant::now() + overall, interrupted);
     let permits = Arc::new(Semaphore::new(capacity.in_flight));
     let dns = Arc::new(dns::Dns::new(&plan.resolver, probe_timeout));
     let connector = Connector {
         permits: permits.clone(),
         timeout: probe_timeout,
-        deadline,
+        stop: stop.clone(),
     };
 
     let verifiers =
@@ -97,7 +102,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
             {
                 let class = TrustClass::Broker;
                 let via = match plan.proxy_for(class, sni, target.addr) {
-                    Some(proxy) => Some(routes.via(proxy, &dns, deadline).await),
+                    Some(proxy) => Some(routes.via(proxy, &dns, &stop).await),
                     None => None,
                 };
                 let target = tls::Target {
@@ -117,6 +122,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
     let echo = plan.gateway.as_ref().and_then(|g| {
         let host = g.echo.clone()?;
         let (dns, permits, path) = (dns.clone(), permits.clone(), g.echo_path.clone());
+        let stop = stop.clone();
         let verifiers = verifiers
             .clone()
             .unwrap_or_else(|| Arc::new(tls::Verifiers::offline(anchors)));
@@ -129,7 +135,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
             label: format!("{} ({})", proxy.addr, proxy.source),
         });
         Some(tokio::spawn(async move {
-            tokio::time::timeout_at(deadline, async {
+            stop.within(async {
                 let _permit = permits.acquire_owned().await.expect("never closed");
                 gateway::echo(&host, &path, &dns, probe_timeout, &verifiers, via).await
             })
@@ -148,12 +154,14 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
     let mut samples = JoinSet::new();
     for server in &plan.ntp_servers {
         let (dns, permits, server) = (dns.clone(), permits.clone(), server.clone());
+        let stop = stop.clone();
         samples.spawn(async move {
-            let sample = tokio::time::timeout_at(deadline, async {
-                let _permit = permits.acquire_owned().await.expect("never closed");
-                clock::sntp(&server, &dns, probe_timeout).await
-            })
-            .await;
+            let sample = stop
+                .within(async {
+                    let _permit = permits.acquire_owned().await.expect("never closed");
+                    clock::sntp(&server, &dns, probe_timeout).await
+                })
+                .await;
             sample.unwrap_or_else(|_| crate::evidence::NtpSample {
                 server: server.server.clone(),
                 origin: server.origin,
@@ -169,19 +177,21 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
     for (index, name) in plan.names.iter().enumerate() {
         let dns = dns.clone();
         let permits = permits.clone();
+        let stop = stop.clone();
         let host = name.host.clone();
         lookups.spawn(async move {
-            let resolution = tokio::time::timeout_at(deadline, async {
-                let _permit = permits.acquire_owned().await.expect("never closed");
-                dns.resolve(&host).await
-            })
-            .await
-            .unwrap_or_else(|_| NameResolution {
-                host: host.clone(),
-                a: QueryOutcome::DeadlineReached,
-                aaaa: QueryOutcome::DeadlineReached,
-                elapsed_ms: 0,
-            });
+            let resolution = stop
+                .within(async {
+                    let _permit = permits.acquire_owned().await.expect("never closed");
+                    dns.resolve(&host).await
+                })
+                .await
+                .unwrap_or_else(|_| NameResolution {
+                    host: host.clone(),
+                    a: QueryOutcome::DeadlineReached,
+                    aaaa: QueryOutcome::DeadlineReached,
+                    elapsed_ms: 0,
+                });
             (index, resolution)
         });
     }
@@ -210,7 +220,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
                 if let Some(verifiers) = verifiers.as_ref().filter(|_| tls_port) {
                     let class = TrustClass::from(spec.role);
                     let via = match plan.proxy_for(class, spec.host.as_str(), addr) {
-                        Some(proxy) => Some(routes.via(proxy, &dns, deadline).await),
+                        Some(proxy) => Some(routes.via(proxy, &dns, &stop).await),
                         None => None,
                     };
                     let target = tls::Target {
@@ -327,6 +337,7 @@ pub async fn run(plan: &Plan, anchors: &[tls::Anchor], progress: &Progress) -> E
         host,
         udp,
         gateway,
+        interrupted: None,
     }
 }
 
@@ -355,12 +366,53 @@ fn overall(plan: &Plan, in_flight: usize) -> Duration {
     Duration::from_millis(plan.timeouts.overall_ms.max(scaled))
 }
 
-/// What every connect shares: the cap, the timeout and the deadline.
+/// When probing stops: the overall deadline, or an interruption (a signal), whichever comes
+/// first. Every probe runs `within` it, so an interrupted run ends at once with what it has.
+#[derive(Clone)]
+pub struct Stop {
+    deadline: Instant,
+    interrupted: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Stop {
+    /// Stops at `deadline`, or when `interrupted` turns true.
+    pub fn new(deadline: Instant, interrupted: tokio::sync::watch::Receiver<bool>) -> Stop {
+        Stop {
+            deadline,
+            interrupted,
+        }
+    }
+
+    async fn reached(&self) {
+        let mut interrupted = self.interrupted.clone();
+        let signal = async move {
+            // A dropped sender means no interruption can come: wait for the deadline alone.
+            if interrupted.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(self.deadline) => {}
+            () = signal => {}
+        }
+    }
+
+    /// `work`'s output, or `Err` when probing had to stop first.
+    pub async fn within<F: Future>(&self, work: F) -> Result<F::Output, ()> {
+        tokio::select! {
+            biased;
+            out = work => Ok(out),
+            () = self.reached() => Err(()),
+        }
+    }
+}
+
+/// What every connect shares: the cap, the timeout and when to stop.
 #[derive(Clone)]
 struct Connector {
     permits: Arc<Semaphore>,
     timeout: Duration,
-    deadline: Instant,
+    stop: Stop,
 }
 
 impl Connector {
@@ -379,12 +431,13 @@ impl Connector {
                     reason: format!("answer is {range}, not a real destination"),
                 }
             } else {
-                tokio::time::timeout_at(this.deadline, async {
-                    let _permit = this.permits.acquire_owned().await.expect("never closed");
-                    tcp::connect(SocketAddr::new(addr, port), this.timeout).await
-                })
-                .await
-                .unwrap_or(TcpOutcome::DeadlineReached)
+                this.stop
+                    .within(async {
+                        let _permit = this.permits.acquire_owned().await.expect("never closed");
+                        tcp::connect(SocketAddr::new(addr, port), this.timeout).await
+                    })
+                    .await
+                    .unwrap_or(TcpOutcome::DeadlineReached)
             };
             TcpAttempt {
                 addr,
@@ -405,12 +458,14 @@ impl Connector {
     ) -> impl Future<Output = UdpProbe> + Send + 'static {
         let this = self.clone();
         async move {
-            let outcome = tokio::time::timeout_at(this.deadline, async {
-                let _permit = this.permits.acquire_owned().await.expect("never closed");
-                udp::probe(addr, port, this.timeout).await
-            })
-            .await
-            .unwrap_or(UdpOutcome::DeadlineReached);
+            let outcome = this
+                .stop
+                .within(async {
+                    let _permit = this.permits.acquire_owned().await.expect("never closed");
+                    udp::probe(addr, port, this.timeout).await
+                })
+                .await
+                .unwrap_or(UdpOutcome::DeadlineReached);
             UdpProbe {
                 addr,
                 port,
@@ -437,23 +492,24 @@ impl Connector {
                 target.origin.clone(),
                 target.class,
             );
-            tokio::time::timeout_at(this.deadline, async {
-                let _permit = this.permits.acquire_owned().await.expect("never closed");
-                tls::handshake(target, this.timeout, &verifiers).await
-            })
-            .await
-            .unwrap_or(TlsHandshake {
-                addr,
-                port,
-                sni,
-                origin,
-                class,
-                result: HandshakeResult::DeadlineReached,
-                chain: Vec::new(),
-                verification: None,
-                local_time: chrono::Utc::now().timestamp(),
-                via_proxy: None,
-            })
+            this.stop
+                .within(async {
+                    let _permit = this.permits.acquire_owned().await.expect("never closed");
+                    tls::handshake(target, this.timeout, &verifiers).await
+                })
+                .await
+                .unwrap_or(TlsHandshake {
+                    addr,
+                    port,
+                    sni,
+                    origin,
+                    class,
+                    result: HandshakeResult::DeadlineReached,
+                    chain: Vec::new(),
+                    verification: None,
+                    local_time: chrono::Utc::now().timestamp(),
+                    via_proxy: None,
+                })
         }
     }
 }
@@ -467,31 +523,32 @@ impl Connector {
     ) -> impl Future<Output = Option<crate::evidence::DateSample>> + Send + 'static {
         let this = self.clone();
         async move {
-            tokio::time::timeout_at(this.deadline, async {
-                let _permit = this.permits.acquire_owned().await.expect("never closed");
-                let started = std::time::Instant::now();
-                match tls::open_any(&target, this.timeout, &verifiers).await {
-                    Ok(stream) => {
-                        let connect_rtt = started.elapsed();
-                        let exchange = clock::http_date(
-                            &target.sni,
-                            target.addr,
-                            stream,
-                            chrono::Utc::now(),
-                            connect_rtt,
-                        );
-                        tokio::time::timeout(this.timeout, exchange).await.ok()
+            this.stop
+                .within(async {
+                    let _permit = this.permits.acquire_owned().await.expect("never closed");
+                    let started = std::time::Instant::now();
+                    match tls::open_any(&target, this.timeout, &verifiers).await {
+                        Ok(stream) => {
+                            let connect_rtt = started.elapsed();
+                            let exchange = clock::http_date(
+                                &target.sni,
+                                target.addr,
+                                stream,
+                                chrono::Utc::now(),
+                                connect_rtt,
+                            );
+                            tokio::time::timeout(this.timeout, exchange).await.ok()
+                        }
+                        Err(detail) => Some(crate::evidence::DateSample {
+                            host: target.sni.clone(),
+                            addr: target.addr,
+                            outcome: crate::evidence::DateOutcome::Failed { detail },
+                        }),
                     }
-                    Err(detail) => Some(crate::evidence::DateSample {
-                        host: target.sni.clone(),
-                        addr: target.addr,
-                        outcome: crate::evidence::DateOutcome::Failed { detail },
-                    }),
-                }
-            })
-            .await
-            .ok()
-            .flatten()
+                })
+                .await
+                .ok()
+                .flatten()
         }
     }
 }
@@ -505,11 +562,12 @@ struct Routes {
 }
 
 impl Routes {
-    async fn via(&mut self, proxy: &proxy::Proxy, dns: &dns::Dns, deadline: Instant) -> tls::Via {
+    async fn via(&mut self, proxy: &proxy::Proxy, dns: &dns::Dns, stop: &Stop) -> tls::Via {
         if let Some(via) = self.known.get(&proxy.addr) {
             return via.clone();
         }
-        let via = tokio::time::timeout_at(deadline, proxy_route(proxy, dns))
+        let via = stop
+            .within(proxy_route(proxy, dns))
             .await
             .unwrap_or_else(|_| tls::Via {
                 addr: Err(format!(

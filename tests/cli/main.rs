@@ -16,5 +16,6 @@ mod lab;
 mod mutations;
 mod netns;
 mod proxy;
+mod signals;
 mod size;
 mod support;
