@@ -83,15 +83,61 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
 struct Prepared {
     plan: plan::Plan,
     anchors: Vec<probe::tls::Anchor>,
+    /// Where logs handed in as pipes were spooled (kept for the life of the run).
+    _spool: Option<tempfile::TempDir>,
+}
+
+/// The `--log` paths to read: a pipe handed in (`<(journalctl …)`, stdin) is read once, up to
+/// the log cap, into a spool file, so that the checks and the bundle see the same bytes (a
+/// pipe read by the check is empty for the bundle).
+fn spool_logs(
+    logs: &[std::path::PathBuf],
+) -> Result<(Vec<String>, Option<tempfile::TempDir>), Error> {
+    use std::os::unix::fs::FileTypeExt;
+    let piped = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo())
+            && (p.starts_with("/dev/fd")
+                || p.starts_with("/proc/self/fd")
+                || p == Path::new("/dev/stdin"))
+    };
+    if !logs.iter().any(|p| piped(p)) {
+        return Ok((logs.iter().map(|p| p.display().to_string()).collect(), None));
+    }
+    let spool = tempfile::tempdir().map_err(|source| Error::Write {
+        path: "a spool directory for piped logs".into(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for (i, log) in logs.iter().enumerate() {
+        if !piped(log) {
+            paths.push(log.display().to_string());
+            continue;
+        }
+        let text = probe::rootfs::read_log(log, probe::rootfs::LOG_CAP)
+            .map_err(|e| InputError::invalid(log.display().to_string(), e.to_string()))?;
+        let name = log
+            .display()
+            .to_string()
+            .trim_start_matches('/')
+            .replace('/', "-");
+        let path = spool.path().join(format!("{i}-{name}.log"));
+        std::fs::write(&path, text).map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+        paths.push(path.display().to_string());
+    }
+    Ok((paths, Some(spool)))
 }
 
 fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     let profile = profile::load(&args.profile)?;
     let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?;
     let anchors = anchors(&profile, &args.trust)?;
+    let (logs, spool) = spool_logs(&args.log)?;
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
-        logs: args.log.iter().map(|p| p.display().to_string()).collect(),
+        logs,
         configured_ntp: probe::clock::configured_servers(&args.root),
         proxies: probe::proxy::configuration(&args.root, &probe::proxy::Environment::current()),
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
@@ -110,7 +156,11 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
         ));
     }
     let plan = plan::plan(&profile, &overrides, &args.root);
-    Ok(Prepared { plan, anchors })
+    Ok(Prepared {
+        plan,
+        anchors,
+        _spool: spool,
+    })
 }
 
 /// The Zen ranges a run uses: `--cidrs`, else a cached copy of the profile's published feed

@@ -327,3 +327,60 @@ fn the_root_is_never_escaped_and_never_hangs() {
     );
     assert!(fifo.took.as_secs_f64() < 2.0, "took {:?}", fifo.took);
 }
+
+/// `bundle --log <(journalctl …)`: a pipe is read once, and the check and the bundle see the
+/// same lines (the check once consumed it, and the bundle held an empty log).
+#[test]
+fn a_piped_log_is_read_once_and_bundled() {
+    use std::io::Write;
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    std::fs::copy(
+        repo("fixtures/roots/vm-base/etc/passwd"),
+        r.join("etc/passwd"),
+    )
+    .unwrap();
+    let out = r.join("bundle.tar.gz");
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let (root_arg, out_arg) = (r.display().to_string(), out.display().to_string());
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            "bundle",
+            "--profile",
+            &profile,
+            "--root",
+            &root_arg,
+            "--log",
+            "/dev/stdin",
+            "-o",
+            &out_arg,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Nov 27 10:05:00 ac zpa-connector[4]: DNS resolution failed for api.private.zscaler.com\n")
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(matches!(status.code(), Some(0 | 3)), "{status:?}");
+    let mut all = String::new();
+    let file = std::fs::File::open(&out).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        entry.unwrap().read_to_string(&mut all).unwrap();
+    }
+    // Once in the report's findings, once in the bundled log itself.
+    assert!(
+        all.matches("DNS resolution failed for api.private.zscaler.com")
+            .count()
+            >= 2,
+        "{all}"
+    );
+}
