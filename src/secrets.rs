@@ -23,13 +23,15 @@ impl Secrets {
     /// From the provision key's text (`<n>|<cloud>|<token>`, or anything malformed: then
     /// its longest field is taken as the token, if it is long enough to be one).
     pub fn from_key(key: &str) -> Secrets {
-        let token = key
-            .trim()
-            .split('|')
-            .max_by_key(|part| part.len())
-            .map(str::trim)
-            .filter(|t| t.len() >= MIN_TOKEN_PREFIX)
-            .map(str::to_string);
+        let fields: Vec<&str> = key.trim().split('|').map(str::trim).collect();
+        // A well-formed key's token is its last field: never the cloud's name, which may be
+        // longer than a short token (found by fuzzing: the cloud was scrubbed, the token kept).
+        let token = match fields.as_slice() {
+            [_, _, .., last] => Some(*last),
+            _ => fields.iter().copied().max_by_key(|part| part.len()),
+        }
+        .filter(|t| t.len() >= MIN_TOKEN_PREFIX)
+        .map(str::to_string);
         Secrets { token }
     }
 
@@ -194,6 +196,16 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(secrets.scrub(&input), expected, "{input}");
         }
+    }
+
+    /// fuzz/artifacts/log/crash-a4c87fc8…: a token shorter than the cloud's name.
+    #[test]
+    fn the_token_is_the_keys_last_field_whatever_its_length() {
+        let secrets = Secrets::from_key("3|api.private.zscaler.com|TOKENTOKENTOKEN");
+        let text = "Enroll: Connecting to api.private.zscaler.com via co2br\nrrrTOKENTOKENrrr";
+        let scrubbed = secrets.scrub(text);
+        assert!(scrubbed.contains("api.private.zscaler.com"), "{scrubbed}");
+        assert!(!scrubbed.contains("TOKENTOKEN"), "{scrubbed}");
     }
 
     #[test]
