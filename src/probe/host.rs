@@ -118,10 +118,14 @@ fn selinux(root: &Path, candidates: &[String]) -> Selinux {
 
 /// Module names in `/var/lib/selinux/<type>/active/modules/<priority>/<name>/`.
 fn selinux_modules(root: &Path, policy: &str) -> Option<Vec<String>> {
-    let store = root
-        .join("var/lib/selinux")
-        .join(policy)
-        .join("active/modules");
+    // Resolved inside the root, as every read of the inspected system is.
+    let store = RootFs::new(root)
+        .resolve(
+            Path::new("var/lib/selinux")
+                .join(policy)
+                .join("active/modules"),
+        )
+        .ok()?;
     let mut names = Vec::new();
     for priority in std::fs::read_dir(store).ok()?.filter_map(Result::ok) {
         for module in std::fs::read_dir(priority.path())
@@ -239,7 +243,10 @@ enum Need {
 
 /// Whether `user` may read (or write and enter) `rel`, by owner, group and other bits.
 fn access(root: &Path, rel: &str, need: Need, user: Option<(u32, u32)>) -> PathAccess {
-    let meta = std::fs::metadata(root.join(rel)).ok();
+    let meta = RootFs::new(root)
+        .resolve(rel)
+        .ok()
+        .and_then(|path| std::fs::metadata(path).ok());
     let granted = match (&meta, user) {
         (Some(meta), Some((uid, gid))) => {
             let mode = meta.mode();
@@ -368,7 +375,10 @@ async fn connector(root: &Path, live: bool) -> Connector {
     } else {
         None
     };
-    let enrolled = std::fs::read_dir(root.join(CONNECTOR_VAR))
+    let fs = RootFs::new(root);
+    let enrolled = fs
+        .resolve(CONNECTOR_VAR)
+        .and_then(|dir| std::fs::read_dir(dir).map_err(|e| Refusal::Io(e.to_string())))
         .map(|dir| {
             dir.filter_map(Result::ok).any(|e| {
                 let name = e.file_name().to_string_lossy().to_string();
@@ -377,10 +387,8 @@ async fn connector(root: &Path, live: bool) -> Connector {
         })
         .unwrap_or(false);
     Connector {
-        installed: root.join("opt/zscaler/bin").exists()
-            || root
-                .join("usr/lib/systemd/system/zpa-connector.service")
-                .exists(),
+        installed: fs.exists("opt/zscaler/bin")
+            || fs.exists("usr/lib/systemd/system/zpa-connector.service"),
         enabled: std::fs::symlink_metadata(
             root.join("etc/systemd/system/multi-user.target.wants/zpa-connector.service"),
         )
