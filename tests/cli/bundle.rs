@@ -5,6 +5,43 @@ use std::io::Read;
 
 use crate::support::*;
 
+/// `bundle` with the host-only profile, `root` as `--root`, into `root/bundle.tar.gz`, plus
+/// `extra`; returns the run and the archive's path.
+fn bundle_host_only(root: &std::path::Path, extra: &[&str]) -> (Run, std::path::PathBuf) {
+    let out = root.join("bundle.tar.gz");
+    let (profile, root_arg, out_arg) = (
+        repo("fixtures/profiles/host-only.toml")
+            .display()
+            .to_string(),
+        root.display().to_string(),
+        out.display().to_string(),
+    );
+    let mut args = vec![
+        "bundle",
+        "--profile",
+        &profile,
+        "--root",
+        &root_arg,
+        "-o",
+        &out_arg,
+    ];
+    args.extend_from_slice(extra);
+    (run(&args), out)
+}
+
+/// Every entry of a bundle: (names, all their text).
+fn unpack(bundle: &std::path::Path) -> (Vec<String>, String) {
+    let (mut names, mut all) = (Vec::new(), String::new());
+    let file = std::fs::File::open(bundle).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        names.push(entry.path().unwrap().display().to_string());
+        entry.read_to_string(&mut all).unwrap();
+    }
+    (names, all)
+}
+
 #[test]
 fn a_bundle_holds_no_secret_and_explains_the_same() {
     let root = tempfile::tempdir().unwrap();
@@ -39,26 +76,9 @@ fn a_bundle_holds_no_secret_and_explains_the_same() {
     )
     .unwrap();
 
-    let out = root.path().join("bundle.tar.gz");
-    let (profile, root_arg, log_arg, out_arg) = (
-        repo("fixtures/profiles/host-only.toml")
-            .display()
-            .to_string(),
-        r.display().to_string(),
-        log.display().to_string(),
-        out.display().to_string(),
-    );
-    let run = run(&[
-        "bundle",
-        "--profile",
-        &profile,
-        "--root",
-        &root_arg,
-        "--log",
-        &log_arg,
-        "-o",
-        &out_arg,
-    ]);
+    let log_arg = log.display().to_string();
+    let (run, out) = bundle_host_only(r, &["--log", &log_arg]);
+    let out_arg = out.display().to_string();
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.starts_with(&format!("wrote {out_arg}")),
@@ -66,15 +86,7 @@ fn a_bundle_holds_no_secret_and_explains_the_same() {
         run.stdout
     );
 
-    let mut names = Vec::new();
-    let mut all = String::new();
-    let file = std::fs::File::open(&out).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        names.push(entry.path().unwrap().display().to_string());
-        entry.read_to_string(&mut all).unwrap();
-    }
+    let (names, all) = unpack(&out);
     for must in [
         "report.json",
         "version.txt",
@@ -220,26 +232,9 @@ fn explain_reads_its_own_bundle_whatever_the_key() {
             ),
         )
         .unwrap();
-        let out = r.join("bundle.tar.gz");
-        let profile = repo("fixtures/profiles/host-only.toml")
-            .display()
-            .to_string();
-        let (root_arg, log_arg, out_arg) = (
-            r.display().to_string(),
-            log.display().to_string(),
-            out.display().to_string(),
-        );
-        let made = run(&[
-            "bundle",
-            "--profile",
-            &profile,
-            "--root",
-            &root_arg,
-            "--log",
-            &log_arg,
-            "-o",
-            &out_arg,
-        ]);
+        let log_arg = log.display().to_string();
+        let (made, out) = bundle_host_only(r, &["--log", &log_arg]);
+        let out_arg = out.display().to_string();
         assert_eq!(made.code, 3, "{key}: {}{}", made.stdout, made.stderr);
         let explained = run(&["explain", &out_arg, "--format", "json"]);
         assert_eq!(explained.code, 3, "{key}: {}", explained.stderr);
@@ -284,32 +279,14 @@ fn the_root_is_never_escaped_and_never_hangs() {
     assert!(dry.stdout.contains("192.0.2.53:53"), "{}", dry.stdout);
 
     // The bundle never carries the host's /etc/passwd through the image's link.
-    let out = r.join("bundle.tar.gz");
-    let profile = repo("fixtures/profiles/host-only.toml")
-        .display()
-        .to_string();
-    let out_arg = out.display().to_string();
-    let made = run(&[
-        "bundle",
-        "--profile",
-        &profile,
-        "--root",
-        &root_arg,
-        "-o",
-        &out_arg,
-    ]);
+    let (made, out) = bundle_host_only(r, &[]);
     assert!(
         made.code == 0 || made.code == 3,
         "{}{}",
         made.stdout,
         made.stderr
     );
-    let mut all = String::new();
-    let file = std::fs::File::open(&out).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in archive.entries().unwrap() {
-        entry.unwrap().read_to_string(&mut all).unwrap();
-    }
+    let (_, all) = unpack(&out);
     assert!(
         !all.contains("root:x:0:0"),
         "the host's /etc/passwd was collected"
@@ -370,12 +347,7 @@ fn a_piped_log_is_read_once_and_bundled() {
         .unwrap();
     let status = child.wait().unwrap();
     assert!(matches!(status.code(), Some(0 | 3)), "{status:?}");
-    let mut all = String::new();
-    let file = std::fs::File::open(&out).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in archive.entries().unwrap() {
-        entry.unwrap().read_to_string(&mut all).unwrap();
-    }
+    let (_, all) = unpack(&out);
     // Once in the report's findings, once in the bundled log itself.
     assert!(
         all.matches("DNS resolution failed for api.private.zscaler.com")

@@ -27,12 +27,17 @@ fn lab() -> Option<(Dnsmasq, TlsBroker, Ipv4Addr)> {
 }
 
 fn gate(dns: &Dnsmasq, wait: &str, report: &std::path::Path) -> Run {
+    gate_with(dns, wait, report, &[])
+}
+
+/// `gate` against the lab, with `extra` flags.
+fn gate_with(dns: &Dnsmasq, wait: &str, report: &std::path::Path, extra: &[&str]) -> Run {
     let (profile, server, report) = (
         lab_profile(),
         dns.addr.to_string(),
         report.display().to_string(),
     );
-    run(&[
+    let mut args = vec![
         "gate",
         "--profile",
         &profile,
@@ -44,7 +49,9 @@ fn gate(dns: &Dnsmasq, wait: &str, report: &std::path::Path) -> Run {
         "300ms",
         "--report",
         &report,
-    ])
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
 }
 
 #[test]
@@ -112,24 +119,8 @@ fn gate_honours_output_and_refuses_other_formats() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (report, output) = (dir.path().join("report.json"), dir.path().join("also.json"));
-    let (profile, server) = (lab_profile(), dns.addr.to_string());
-    let (report_arg, output_arg) = (report.display().to_string(), output.display().to_string());
-    let base = [
-        "gate",
-        "--profile",
-        &profile,
-        "--dns-server",
-        &server,
-        "--wait",
-        "1s",
-        "--interval",
-        "300ms",
-        "--report",
-        &report_arg,
-    ];
-    let mut with_output = base.to_vec();
-    with_output.extend(["--output", &output_arg]);
-    let run = run(&with_output);
+    let output_arg = output.display().to_string();
+    let run = gate_with(&dns, "1s", &report, &["--output", &output_arg]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     let also: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
@@ -138,8 +129,6 @@ fn gate_honours_output_and_refuses_other_formats() {
             .to_string()
             .contains("egress.tcp_9000_blocked")
     );
-    let mut json = base.to_vec();
-    json.extend(["--format", "json"]);
-    let refused = crate::support::run(&json);
+    let refused = gate_with(&dns, "1s", &report, &["--format", "json"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
