@@ -233,7 +233,8 @@ fn size(args: &crate::cli::SizeArgs) -> Result<Exit, Error> {
     })?;
     let sizing = crate::sizing::plan(&table, &mix, args.domains, vm);
     let here = if args.here {
-        let read = |rel: &str| std::fs::read_to_string(args.root.join(rel)).ok();
+        let read =
+            |rel: &str| probe::host::read_bounded(&args.root, rel, probe::rootfs::CONFIG_CAP);
         let vcpus = read("proc/cpuinfo").map(|t| probe::host::count_cpus(&t));
         let memory = read("proc/meminfo").and_then(|t| probe::host::mem_total_mib(&t));
         match (vcpus, memory) {

@@ -228,7 +228,7 @@ pub struct Plan {
     pub gateway: Option<crate::profile::GatewaySpec>,
     /// Whether the profile's connector brokers private applications (a Branch Connector
     /// does not).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::profile::yes")]
     pub private_apps: bool,
     /// System trust bundles to read, already under `--root`.
     #[serde(default)]
@@ -264,10 +264,6 @@ pub struct Plan {
     /// The known log lines they are matched against.
     #[serde(default)]
     pub log_patterns: Vec<LogPattern>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn slash() -> String {

@@ -160,9 +160,9 @@ fn name(n: &X509Name) -> Name {
     }
 }
 
-/// A peer's text with control characters escaped: a certificate is the peer's to write, and
-/// an escape sequence in a CA name must not reach the reader's terminal.
-fn printable(text: &str) -> String {
+/// Text from outside (a peer's certificate, a log line) with control characters escaped: an
+/// escape sequence in a CA name or a log must not reach the reader's terminal.
+pub fn printable(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             if c.is_control() {

@@ -270,6 +270,25 @@ pub async fn http_date(
     }
 }
 
+/// Writes a one-shot HTTP/1.1 request (`Connection: close`): the only kind this tool sends,
+/// for a `Date` header and for an echo page.
+pub async fn send_request(
+    stream: &mut (impl tokio::io::AsyncWrite + Unpin),
+    method: &str,
+    host: &str,
+    path: &str,
+) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: zpa-preflight/{}\r\nConnection: close\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// The longest response header read for a `Date`.
 const MAX_HEADER: usize = 16 * 1024;
 
@@ -277,15 +296,8 @@ async fn head_date(
     host: &str,
     mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 ) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let request = format!(
-        "HEAD / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: zpa-preflight/{}\r\nConnection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
+    use tokio::io::AsyncReadExt;
+    send_request(&mut stream, "HEAD", host, "/").await?;
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use super::dns::Dns;
 use super::tls;
@@ -70,14 +70,7 @@ pub async fn echo(
     };
     let page = async {
         let mut stream = tls::open_any(&target, timeout, verifiers).await?;
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: zpa-preflight/{}\r\nConnection: close\r\n\r\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
+        super::clock::send_request(&mut stream, "GET", host.as_str(), path).await?;
         let mut body = Vec::new();
         let mut buf = [0u8; 4096];
         while body.len() < MAX_PAGE {

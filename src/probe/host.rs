@@ -464,17 +464,7 @@ const EXCERPTS_PER_PATTERN: usize = 5;
 /// A log line as kept: control characters escaped (a line may carry terminal escape
 /// sequences: printed as is, an OSC sequence retitles the reader's terminal), then shortened.
 fn shorten(line: &str) -> String {
-    let line: String = line
-        .trim()
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let line = crate::x509::printable(line.trim());
     if line.chars().count() <= EXCERPT {
         line
     } else {

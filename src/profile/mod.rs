@@ -132,7 +132,8 @@ pub struct NameSpec {
     pub source: String,
 }
 
-fn yes() -> bool {
+/// A serde default of `true`.
+pub(crate) fn yes() -> bool {
     true
 }
 
