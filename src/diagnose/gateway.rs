@@ -73,16 +73,24 @@ pub(super) fn check(facts: &Facts) -> Option<Check> {
          holds it)"
             .into(),
     );
+    // Unknown is an answer, never a pass: forwarding the profile requires but could not read.
+    let reason = match seen {
+        None => Some("not run".to_string()),
+        Some(seen) if spec.forwarding && seen.ipv4_forwarding.is_none() => {
+            Some("IP forwarding cannot be read under --root".to_string())
+        }
+        Some(_) => None,
+    };
     Some(Check {
         id: "gateway".into(),
         label: "Gateway".into(),
-        status: if seen.is_none() {
+        status: if reason.is_some() {
             CheckStatus::Skipped
         } else {
             status
         },
         summary: parts.join(" · "),
-        reason: seen.is_none().then(|| "not run".to_string()),
+        reason,
     })
 }
 
@@ -122,6 +130,10 @@ mod tests {
             check.summary
         );
         assert!(check.summary.contains("cannot tell"), "{}", check.summary);
+        ev.gateway.as_mut().unwrap().ipv4_forwarding = None;
+        let unknown = diagnose(&ev);
+        let check = unknown.checks.iter().find(|c| c.id == "gateway").unwrap();
+        assert_eq!(check.status, CheckStatus::Skipped, "unknown is not a pass");
         ev.gateway.as_mut().unwrap().ipv4_forwarding = Some(false);
         assert_eq!(ids(&ev), ["gateway.forwarding_off"]);
     }
