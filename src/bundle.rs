@@ -159,24 +159,29 @@ pub fn load_report(path: &Path) -> Result<Report, InputError> {
         file: file_name.clone(),
         source,
     })?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let invalid = |message: String| InputError::invalid(file_name.clone(), message);
+    read_report(file).map_err(|message| InputError::invalid(file_name, message))
+}
+
+/// The report inside a bundle read from `gzip`: the parser `explain` trusts with a customer's
+/// attachment, so it is bounded (64 MiB of report) and fuzzed (`fuzz/fuzz_targets/bundle.rs`).
+pub fn read_report(gzip: impl Read) -> Result<Report, String> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzip));
     let entries = archive
         .entries()
-        .map_err(|e| invalid(format!("not a bundle: {e}")))?;
+        .map_err(|e| format!("not a bundle: {e}"))?;
     for entry in entries {
-        let entry = entry.map_err(|e| invalid(format!("not a bundle: {e}")))?;
+        let entry = entry.map_err(|e| format!("not a bundle: {e}"))?;
         let is_report = entry.path().is_ok_and(|p| p == Path::new("report.json"));
         if is_report {
             let mut text = String::new();
             entry
                 .take(64 * 1024 * 1024)
                 .read_to_string(&mut text)
-                .map_err(|e| invalid(format!("report.json: {e}")))?;
-            return report::parse(&text).map_err(|m| invalid(format!("report.json: {m}")));
+                .map_err(|e| format!("report.json: {e}"))?;
+            return report::parse(&text).map_err(|m| format!("report.json: {m}"));
         }
     }
-    Err(invalid("the bundle holds no report.json".into()))
+    Err("the bundle holds no report.json".into())
 }
 
 #[cfg(test)]
