@@ -39,7 +39,7 @@ pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayEvidence>,
     /// The signal that stopped the run before every probe finished (`SIGINT`, `SIGTERM`,
-    /// `SIGHUP`); its unfinished probes read `deadline_reached`.
+    /// `SIGHUP`); its unfinished probes read `interrupted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
 }
@@ -149,6 +149,8 @@ pub enum UdpOutcome {
     },
     /// Still pending at the overall deadline.
     DeadlineReached,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
+    Interrupted,
 }
 
 impl Evidence {
@@ -309,9 +311,20 @@ pub enum QueryOutcome {
     },
     /// Still pending when the run's overall deadline passed.
     DeadlineReached,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
+    Interrupted,
 }
 
 impl QueryOutcome {
+    /// Whether the query never finished (the deadline or a signal came first): its answer is
+    /// unknown, which says nothing about the name.
+    pub fn pending(&self) -> bool {
+        matches!(
+            self,
+            QueryOutcome::DeadlineReached | QueryOutcome::Interrupted
+        )
+    }
+
     /// Rank used by [`NameResolution::outcome`].
     fn severity(&self) -> u8 {
         match self {
@@ -322,7 +335,9 @@ impl QueryOutcome {
             | QueryOutcome::ErrorCode { .. }
             | QueryOutcome::Malformed { .. } => 4,
             QueryOutcome::TimedOut { .. } | QueryOutcome::Unreachable { .. } => 3,
-            QueryOutcome::NotRun { .. } | QueryOutcome::DeadlineReached => 2,
+            QueryOutcome::NotRun { .. }
+            | QueryOutcome::DeadlineReached
+            | QueryOutcome::Interrupted => 2,
             QueryOutcome::NoRecords => 1,
         }
     }
@@ -349,6 +364,7 @@ impl QueryOutcome {
             QueryOutcome::Malformed { detail } => format!("malformed answer ({detail})"),
             QueryOutcome::NotRun { reason } => format!("not run: {reason}"),
             QueryOutcome::DeadlineReached => "abandoned at the overall deadline".into(),
+            QueryOutcome::Interrupted => "interrupted before it finished".into(),
         }
     }
 }
@@ -427,6 +443,8 @@ pub enum TcpOutcome {
     },
     /// Still pending (or still queued) when the run's overall deadline passed.
     DeadlineReached,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
+    Interrupted,
 }
 
 impl TcpOutcome {
@@ -458,6 +476,7 @@ impl TcpOutcome {
             TcpOutcome::Other { .. } => "other",
             TcpOutcome::NotRun { .. } => "not_run",
             TcpOutcome::DeadlineReached => "deadline_reached",
+            TcpOutcome::Interrupted => "interrupted",
         }
     }
 
@@ -473,6 +492,7 @@ impl TcpOutcome {
             TcpOutcome::Other { detail } => format!("error ({detail})"),
             TcpOutcome::NotRun { reason } => format!("not run: {reason}"),
             TcpOutcome::DeadlineReached => "abandoned at the overall deadline".into(),
+            TcpOutcome::Interrupted => "interrupted before it finished".into(),
         }
     }
 }
@@ -645,6 +665,8 @@ pub enum HandshakeResult {
     },
     /// Still pending at the run's overall deadline.
     DeadlineReached,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
+    Interrupted,
 }
 
 /// The clock check: how this VM keeps time, and what the time servers and HTTPS hosts say.
@@ -762,6 +784,8 @@ pub enum NtpOutcome {
     Unresolvable,
     /// Still pending at the run's overall deadline.
     DeadlineReached,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
+    Interrupted,
 }
 
 /// An estimate of the offset from an HTTPS `Date` header (htpdate's method).

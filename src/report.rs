@@ -15,7 +15,7 @@ use crate::error::{InputError, read_input};
 use crate::evidence::Evidence;
 
 /// The schema this tool writes.
-pub const SCHEMA_VERSION: &str = "1.4";
+pub const SCHEMA_VERSION: &str = "1.5";
 /// The major version this tool reads.
 const SCHEMA_MAJOR: u64 = 1;
 

@@ -196,7 +196,8 @@ fn judge<'a>(
             | HandshakeResult::ConnectFailed { .. }
             | HandshakeResult::ProxyUnreachable { .. }
             | HandshakeResult::ProxyRefused { .. }
-            | HandshakeResult::DeadlineReached => Judgement::Nothing,
+            | HandshakeResult::DeadlineReached
+            | HandshakeResult::Interrupted => Judgement::Nothing,
         };
     };
     let product = product(chain, &plan.interceptors);

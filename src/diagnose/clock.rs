@@ -183,10 +183,14 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
         return Vec::new();
     };
     let samples = &facts.evidence.clock.ntp;
+    // An interrupted query might still have been answered: nothing can be concluded.
     if samples.is_empty()
-        || samples
-            .iter()
-            .any(|s| matches!(s.outcome, NtpOutcome::Answered { .. }))
+        || samples.iter().any(|s| {
+            matches!(
+                s.outcome,
+                NtpOutcome::Answered { .. } | NtpOutcome::Interrupted
+            )
+        })
     {
         return Vec::new();
     }
@@ -221,6 +225,7 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
                 NtpOutcome::Malformed { detail } => format!("unusable answer: {detail}"),
                 NtpOutcome::Unresolvable => "name does not resolve".into(),
                 NtpOutcome::DeadlineReached => "abandoned at the deadline".into(),
+                NtpOutcome::Interrupted => "interrupted".into(),
                 NtpOutcome::Answered { .. } => unreachable!("filtered"),
             };
             format!("{}: {outcome}", origin_label(s))

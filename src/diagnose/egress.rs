@@ -277,6 +277,12 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
             .any(|a| a.outcome == TcpOutcome::DeadlineReached)
         {
             "the overall deadline passed before any connect finished".to_string()
+        } else if stats
+            .drivers
+            .iter()
+            .any(|a| a.outcome == TcpOutcome::Interrupted)
+        {
+            "the run was interrupted before any connect finished".to_string()
         } else if !planned_names.is_empty() && planned_names.iter().all(|n| !n.usable()) {
             "no broker address (DNS failed)".to_string()
         } else {
@@ -357,7 +363,9 @@ impl<'a> PortStats<'a> {
             .filter(|a| {
                 !matches!(
                     a.outcome,
-                    TcpOutcome::NotRun { .. } | TcpOutcome::DeadlineReached
+                    TcpOutcome::NotRun { .. }
+                        | TcpOutcome::DeadlineReached
+                        | TcpOutcome::Interrupted
                 )
             })
             .collect();

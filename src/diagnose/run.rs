@@ -1,13 +1,38 @@
 //! Rules about the run itself: a verdict is only as good as the probes that finished.
 
 use super::{Cause, Facts, Severity};
-use crate::evidence::{HandshakeResult, QueryOutcome, TcpOutcome, secs};
+use crate::evidence::{HandshakeResult, NtpOutcome, QueryOutcome, TcpOutcome, secs};
 
 /// `run.interrupted`: a signal stopped the run; what was not seen is unknown, never passed.
 pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
-    let Some(signal) = &facts.evidence.interrupted else {
+    let ev = facts.evidence;
+    let Some(signal) = &ev.interrupted else {
         return Vec::new();
     };
+    let queries = ev
+        .dns
+        .names
+        .iter()
+        .flat_map(|n| [&n.a, &n.aaaa])
+        .filter(|q| **q == QueryOutcome::Interrupted)
+        .count();
+    let connects = ev
+        .tcp
+        .attempts
+        .iter()
+        .filter(|a| a.outcome == TcpOutcome::Interrupted)
+        .count()
+        + ev.tls
+            .handshakes
+            .iter()
+            .filter(|h| h.result == HandshakeResult::Interrupted)
+            .count();
+    let times = ev
+        .clock
+        .ntp
+        .iter()
+        .filter(|s| s.outcome == NtpOutcome::Interrupted)
+        .count();
     vec![
         Cause::new("run.interrupted", Severity::Warning, 1.0)
             .title(format!("The run was interrupted ({signal})"))
@@ -15,7 +40,13 @@ pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
                 "A signal stopped the probes before every one finished: this report holds what                  was seen until then, and the checks of the rest are unknown, not passed."
                     .to_string(),
             )
-            .evidence(vec![format!("received {signal}")])
+            .evidence(vec![
+                format!("received {signal}"),
+                format!(
+                    "interrupted: {queries} DNS queries, {connects} connects or handshakes, \
+                     {times} time queries"
+                ),
+            ])
             .remedy("Run the check again and let it finish (it ends by its overall deadline)."),
     ]
 }
@@ -92,5 +123,45 @@ mod tests {
         assert_eq!(d.causes[0].id, "run.incomplete");
         let tcp = d.checks.iter().find(|c| c.id == "tcp.9000").unwrap();
         assert_eq!(tcp.status, super::super::CheckStatus::Skipped);
+    }
+
+    /// A signal leaves every unfinished probe `interrupted`: the run says so, and no rule reads
+    /// an unfinished probe as a failure of the network.
+    #[test]
+    fn interrupted_probes_are_unknown_not_failures() {
+        use crate::evidence::{NtpOutcome, QueryOutcome};
+        let mut ev = healthy();
+        ev.interrupted = Some("SIGINT".into());
+        set_port(&mut ev, 443, TcpOutcome::Interrupted);
+        set_port(&mut ev, 9000, TcpOutcome::Interrupted);
+        for name in &mut ev.dns.names {
+            name.a = QueryOutcome::Interrupted;
+            name.aaaa = QueryOutcome::Interrupted;
+        }
+        for sample in &mut ev.clock.ntp {
+            sample.outcome = NtpOutcome::Interrupted;
+        }
+        let d = diagnose(&ev);
+        assert_eq!(d.causes[0].id, "run.interrupted", "{:?}", d.causes);
+        assert_ne!(d.verdict, Verdict::Ready);
+        for id in ["dns.unresolvable", "ntp.blocked", "run.incomplete"] {
+            assert!(d.causes.iter().all(|c| c.id != id), "{id}: {:?}", d.causes);
+        }
+        assert!(
+            d.causes.iter().all(|c| !c.id.starts_with("egress.")),
+            "{:?}",
+            d.causes
+        );
+        let tcp = d.checks.iter().find(|c| c.id == "tcp.9000").unwrap();
+        assert_eq!(tcp.status, super::super::CheckStatus::Skipped);
+        assert!(
+            tcp.reason.as_deref().unwrap_or("").contains("interrupted"),
+            "{tcp:?}"
+        );
+        assert!(
+            d.causes[0].evidence[1].contains("interrupted: "),
+            "{:?}",
+            d.causes[0]
+        );
     }
 }

@@ -23,6 +23,7 @@ fn line(p: &UdpProbe) -> String {
         UdpOutcome::Refused { .. } => "ICMP port unreachable".into(),
         UdpOutcome::Unreachable { detail } | UdpOutcome::Other { detail } => detail.clone(),
         UdpOutcome::DeadlineReached => "still waiting at the deadline".into(),
+        UdpOutcome::Interrupted => "interrupted".into(),
     };
     format!("{}:{} (UDP) {what}", p.addr, p.port)
 }

@@ -140,11 +140,13 @@ pub async fn run(
                 gateway::echo(&host, &path, &dns, probe_timeout, &verifiers, via).await
             })
             .await
-            .unwrap_or_else(|_| crate::evidence::EchoSample {
+            .unwrap_or_else(|halt| crate::evidence::EchoSample {
                 host: host.to_string(),
                 addr: None,
                 outcome: crate::evidence::EchoOutcome::Failed {
-                    detail: "still waiting at the overall deadline".into(),
+                    detail: halt
+                        .pick("still waiting at the overall deadline", "interrupted")
+                        .into(),
                 },
             })
         }))
@@ -162,12 +164,15 @@ pub async fn run(
                     clock::sntp(&server, &dns, probe_timeout).await
                 })
                 .await;
-            sample.unwrap_or_else(|_| crate::evidence::NtpSample {
+            sample.unwrap_or_else(|halt| crate::evidence::NtpSample {
                 server: server.server.clone(),
                 origin: server.origin,
                 source: server.source.clone(),
                 addr: None,
-                outcome: crate::evidence::NtpOutcome::DeadlineReached,
+                outcome: halt.pick(
+                    crate::evidence::NtpOutcome::DeadlineReached,
+                    crate::evidence::NtpOutcome::Interrupted,
+                ),
             })
         });
     }
@@ -186,11 +191,15 @@ pub async fn run(
                     dns.resolve(&host).await
                 })
                 .await
-                .unwrap_or_else(|_| NameResolution {
-                    host: host.clone(),
-                    a: QueryOutcome::DeadlineReached,
-                    aaaa: QueryOutcome::DeadlineReached,
-                    elapsed_ms: 0,
+                .unwrap_or_else(|halt| {
+                    let pending =
+                        halt.pick(QueryOutcome::DeadlineReached, QueryOutcome::Interrupted);
+                    NameResolution {
+                        host: host.clone(),
+                        a: pending.clone(),
+                        aaaa: pending,
+                        elapsed_ms: 0,
+                    }
                 });
             (index, resolution)
         });
@@ -383,7 +392,7 @@ impl Stop {
         }
     }
 
-    async fn reached(&self) {
+    async fn reached(&self) -> Halt {
         let mut interrupted = self.interrupted.clone();
         let signal = async move {
             // A dropped sender means no interruption can come: wait for the deadline alone.
@@ -392,17 +401,37 @@ impl Stop {
             }
         };
         tokio::select! {
-            () = tokio::time::sleep_until(self.deadline) => {}
-            () = signal => {}
+            () = tokio::time::sleep_until(self.deadline) => Halt::Deadline,
+            () = signal => Halt::Signal,
         }
     }
 
-    /// `work`'s output, or `Err` when probing had to stop first.
-    pub async fn within<F: Future>(&self, work: F) -> Result<F::Output, ()> {
+    /// `work`'s output, or why probing had to stop first.
+    pub async fn within<F: Future>(&self, work: F) -> Result<F::Output, Halt> {
         tokio::select! {
             biased;
             out = work => Ok(out),
-            () = self.reached() => Err(()),
+            halt = self.reached() => Err(halt),
+        }
+    }
+}
+
+/// Why a probe was stopped before it finished: the report tells the two apart, because a
+/// deadline says something about the network (or the profile) and a signal says nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// The run's overall deadline passed.
+    Deadline,
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run.
+    Signal,
+}
+
+impl Halt {
+    /// `deadline` or `interrupted`, whichever this halt was.
+    fn pick<T>(self, deadline: T, interrupted: T) -> T {
+        match self {
+            Halt::Deadline => deadline,
+            Halt::Signal => interrupted,
         }
     }
 }
@@ -437,7 +466,9 @@ impl Connector {
                         tcp::connect(SocketAddr::new(addr, port), this.timeout).await
                     })
                     .await
-                    .unwrap_or(TcpOutcome::DeadlineReached)
+                    .unwrap_or_else(|halt| {
+                        halt.pick(TcpOutcome::DeadlineReached, TcpOutcome::Interrupted)
+                    })
             };
             TcpAttempt {
                 addr,
@@ -465,7 +496,9 @@ impl Connector {
                     udp::probe(addr, port, this.timeout).await
                 })
                 .await
-                .unwrap_or(UdpOutcome::DeadlineReached);
+                .unwrap_or_else(|halt| {
+                    halt.pick(UdpOutcome::DeadlineReached, UdpOutcome::Interrupted)
+                });
             UdpProbe {
                 addr,
                 port,
@@ -498,13 +531,16 @@ impl Connector {
                     tls::handshake(target, this.timeout, &verifiers).await
                 })
                 .await
-                .unwrap_or(TlsHandshake {
+                .unwrap_or_else(|halt| TlsHandshake {
                     addr,
                     port,
                     sni,
                     origin,
                     class,
-                    result: HandshakeResult::DeadlineReached,
+                    result: halt.pick(
+                        HandshakeResult::DeadlineReached,
+                        HandshakeResult::Interrupted,
+                    ),
                     chain: Vec::new(),
                     verification: None,
                     local_time: chrono::Utc::now().timestamp(),
@@ -569,10 +605,11 @@ impl Routes {
         let via = stop
             .within(proxy_route(proxy, dns))
             .await
-            .unwrap_or_else(|_| tls::Via {
+            .unwrap_or_else(|halt| tls::Via {
                 addr: Err(format!(
-                    "the proxy name in {} did not resolve before the overall deadline",
-                    proxy.addr
+                    "the proxy name in {} did not resolve before {}",
+                    proxy.addr,
+                    halt.pick("the overall deadline", "the run was interrupted")
                 )),
                 label: format!("{} ({})", proxy.addr, proxy.source),
             });

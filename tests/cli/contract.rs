@@ -211,6 +211,7 @@ const DNS_KINDS: &[&str] = &[
     "malformed",
     "not_run",
     "deadline_reached",
+    "interrupted",
 ];
 const TCP_KINDS: &[&str] = &[
     "connected",
@@ -222,6 +223,7 @@ const TCP_KINDS: &[&str] = &[
     "other",
     "not_run",
     "deadline_reached",
+    "interrupted",
 ];
 
 fn assert_contract(json: &str) -> Report {

@@ -62,5 +62,14 @@ fn a_signal_stops_the_run_and_keeps_the_partial_report() {
             "{name}: {}",
             report["causes"]
         );
+        // The queries the signal cut short say so, not "deadline reached".
+        let kinds: Vec<&str> = report["evidence"]["dns"]["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["a"]["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"interrupted"), "{name}: {kinds:?}");
+        assert!(!kinds.contains(&"deadline_reached"), "{name}: {kinds:?}");
     }
 }
