@@ -11,7 +11,6 @@ use std::path::Path;
 
 use crate::error::InputError;
 use crate::report::{self, Report};
-use crate::secrets::REMOVED;
 
 /// Files copied from under `--root`, when they exist.
 const FILES: &[&str] = &[
@@ -77,7 +76,7 @@ pub fn write(
     for rel in FILES {
         // Inside the root, as a chroot would: a link in an image never collects a host file.
         if let Ok(text) = fs.read(rel, crate::probe::rootfs::CONFIG_CAP) {
-            entries.push((format!("root/{rel}"), scrub(&strip_credentials(&text))));
+            entries.push((format!("root/{rel}"), scrub(&text)));
         }
     }
     for (i, log) in report.evidence.plan.logs.iter().enumerate() {
@@ -96,7 +95,7 @@ pub fn write(
     entries.push((
         "MANIFEST".into(),
         format!(
-            "{}\nnot collected: /{KEY} (the provision key, never); proxy credentials removed{}\n",
+            "{}\nnot collected: /{KEY} (the provision key, never); secrets removed by shape{}\n",
             manifest.join("\n"),
             if redact {
                 "; host names and addresses redacted (Zscaler's kept)"
@@ -121,27 +120,6 @@ pub fn write(
     }
     archive.into_inner()?.finish()?.flush()?;
     Ok(manifest)
-}
-
-/// `user:password@` in any URL or `host:port` line goes.
-pub fn strip_credentials(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let Some(at) = line.rfind('@') else {
-                return line.to_string();
-            };
-            // The credentials start after a scheme's "//", after '=' or a quote, or at the start.
-            let before = &line[..at];
-            let start = before
-                .rfind("//")
-                .map(|i| i + 2)
-                .or_else(|| before.rfind(['=', '"', '\'', ' ']).map(|i| i + 1))
-                .unwrap_or(0);
-            format!("{}{REMOVED}@{}", &line[..start], &line[at + 1..])
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + if text.ends_with('\n') { "\n" } else { "" }
 }
 
 /// Whether `path` is a gzip file (a bundle) rather than a JSON report.
@@ -182,25 +160,4 @@ pub fn read_report(gzip: impl Read) -> Result<Report, String> {
         }
     }
     Err("the bundle holds no report.json".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_are_stripped() {
-        let text = "https_proxy=\"http://alice:s3cret@proxy.corp:3128\"\nNO_PROXY=localhost\n";
-        let out = strip_credentials(text);
-        assert!(!out.contains("s3cret") && !out.contains("alice"), "{out}");
-        assert!(out.contains("proxy.corp:3128"), "{out}");
-        assert_eq!(
-            strip_credentials("bob:pw@10.0.0.5:8080"),
-            format!("{REMOVED}@10.0.0.5:8080")
-        );
-        assert_eq!(
-            strip_credentials("no credentials here\n"),
-            "no credentials here\n"
-        );
-    }
 }

@@ -69,51 +69,105 @@ fn nonce(text: &str) -> String {
     out
 }
 
-/// `scheme://user:pass@host` → `scheme://[removed]@host`.
+/// URL credentials: `scheme://user:pass@host` → `scheme://[removed]@host`, and the bare
+/// `user:pass@host:port` a connector's proxy file or a `NO_PROXY`-style value holds. A word is
+/// cut at whitespace, quotes and `=`; its credentials run to its last `@` (a password may hold
+/// `/` or `@`). A bare word needs a `:` before that `@`, so an e-mail address stays.
 fn userinfo(text: &str) -> String {
+    let is_boundary = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ',' | ';');
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let start = at + 3;
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        // To the end of the word, not the first '/': a password may hold one.
-        let word_end = after
-            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(after.len());
-        match after[..word_end].rfind('@') {
-            Some(userinfo_end) => {
-                out.push_str(REMOVED);
-                rest = &after[userinfo_end..];
-            }
-            None => rest = after,
-        }
+    while !rest.is_empty() {
+        let word_end = rest.find(is_boundary).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(word_end);
+        out.push_str(&credentials_removed(word));
+        // The boundary itself, then the next word.
+        let boundary = after.chars().next().map_or(0, char::len_utf8);
+        out.push_str(&after[..boundary]);
+        rest = &after[boundary..];
     }
-    out.push_str(rest);
     out
 }
 
-/// `NAME=value` lines whose name says secret: the value goes.
+/// One word with its credentials, if it has any, removed.
+fn credentials_removed(word: &str) -> String {
+    let Some(at) = word.rfind('@') else {
+        return word.to_string();
+    };
+    let start = match word.find("://") {
+        Some(scheme) if scheme + 3 <= at => scheme + 3,
+        Some(_) => return word.to_string(),
+        None if word[..at].contains(':') => 0,
+        None => return word.to_string(),
+    };
+    if start == at {
+        return word.to_string();
+    }
+    format!("{}{REMOVED}{}", &word[..start], &word[at..])
+}
+
+/// Names that say their value is secret.
+const SECRET_NAMES: &[&str] = &["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"];
+
+/// Whether `name` (an environment-style name) says its value is secret.
+fn secret_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && SECRET_NAMES
+            .iter()
+            .any(|s| name.to_ascii_uppercase().contains(s))
+}
+
+/// `NAME=value` whose name says secret: the value goes. A line that is an assignment
+/// (`/etc/environment`, `export X=…`) loses the rest of the line; an assignment inside a log
+/// line loses its word (or its quoted value).
 fn assignments(text: &str) -> String {
-    const SECRET_NAMES: &[&str] = &["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"];
-    let mut out: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start().trim_start_matches("export ");
+        let body = line.trim_end_matches('\n');
+        let newline = &line[body.len()..];
+        let trimmed = body.trim_start().trim_start_matches("export ");
         match trimmed.split_once('=') {
-            Some((name, _))
-                if !name.is_empty()
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && SECRET_NAMES
-                        .iter()
-                        .any(|s| name.to_ascii_uppercase().contains(s)) =>
-            {
-                let newline = if line.ends_with('\n') { "\n" } else { "" };
-                out.push(format!("{name}={REMOVED}{newline}"));
+            Some((name, _)) if secret_name(name) => {
+                out.push_str(&format!("{name}={REMOVED}{newline}"));
             }
-            _ => out.push(line.to_string()),
+            _ => {
+                out.push_str(&inline_assignments(body));
+                out.push_str(newline);
+            }
         }
     }
-    out.concat()
+    out
+}
+
+/// `… NAME=value …` inside a line: each such word's value goes, to the next space or, when
+/// it opens with a quote, to the closing quote.
+fn inline_assignments(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(eq) = rest.find('=') {
+        let name_start = rest[..eq]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| {
+                i + rest[i..].chars().next().map_or(1, char::len_utf8)
+            });
+        let name = &rest[name_start..eq];
+        let value = &rest[eq + 1..];
+        if !secret_name(name) {
+            out.push_str(&rest[..=eq]);
+            rest = value;
+            continue;
+        }
+        let value_end = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => value[1..].find(quote).map_or(value.len(), |i| i + 2),
+            _ => value.find(char::is_whitespace).unwrap_or(value.len()),
+        };
+        out.push_str(&rest[..=eq]);
+        out.push_str(REMOVED);
+        rest = &value[value_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every run of at least [`MIN_TOKEN_PREFIX`] characters of `token` (a prefix, as a truncated
@@ -192,6 +246,30 @@ mod tests {
                 format!("DB_PASSWORD={REMOVED}"),
             ),
             ("nonce(unclosed".to_string(), format!("nonce({REMOVED}")),
+            // Inside a log line: the word's value goes, the rest of the line stays.
+            (
+                "chain API_TOKEN=tok-1 retrying, password=\"a b\" then".to_string(),
+                format!("chain API_TOKEN={REMOVED} retrying, password={REMOVED} then"),
+            ),
+            (
+                "timeout=30 route=a=b".to_string(),
+                "timeout=30 route=a=b".to_string(),
+            ),
+            // A connector proxy file: no scheme, still credentials.
+            (
+                "bob:pw@10.0.0.5:8080\n".to_string(),
+                format!("{REMOVED}@10.0.0.5:8080\n"),
+            ),
+            (
+                "https_proxy=\"http://alice:s3c@ret@proxy.corp:3128\"\nNO_PROXY=localhost\n"
+                    .to_string(),
+                format!("https_proxy=\"http://{REMOVED}@proxy.corp:3128\"\nNO_PROXY=localhost\n"),
+            ),
+            // What is not a credential stays: an e-mail, an address and port, a time.
+            (
+                "mail ops@corp.example at 10:42:01 to [2001:db8::1]:443".to_string(),
+                "mail ops@corp.example at 10:42:01 to [2001:db8::1]:443".to_string(),
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(secrets.scrub(&input), expected, "{input}");

@@ -61,7 +61,10 @@ fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
     let run = check(&lab.dns, &["--format", "json"]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let report = run.json();
-    assert_eq!(report["schema_version"], "1.4");
+    assert_eq!(
+        report["schema_version"],
+        zpa_preflight::report::SCHEMA_VERSION
+    );
     assert_eq!(report["tool"]["name"], "zpa-preflight");
     assert_eq!(report["profile"], "lab");
     assert_eq!(report["verdict"], "blocked");

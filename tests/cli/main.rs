@@ -16,6 +16,7 @@ mod lab;
 mod mutations;
 mod netns;
 mod proxy;
+mod secrets;
 mod signals;
 mod size;
 mod support;
