@@ -138,8 +138,6 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
         logs,
-        configured_ntp: probe::clock::configured_servers(&args.root),
-        proxies: probe::proxy::configuration(&args.root, &probe::proxy::Environment::current()),
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
         dns_server: args.dns_server,
         targets: args.target.clone(),
@@ -155,7 +153,9 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
             "check: --coverage audits the Zen ranges; --target replaces them (give one or the other)".into(),
         ));
     }
-    let plan = plan::plan(&profile, &overrides, &args.root);
+    // The pre-plan stage: what the VM's own configuration says (proxies, time servers).
+    let system = probe::system::read(&args.root, &probe::system::environment());
+    let plan = plan::plan(&profile, &overrides, &system, &args.root);
     Ok(Prepared {
         plan,
         anchors,
@@ -235,8 +235,8 @@ fn size(args: &crate::cli::SizeArgs) -> Result<Exit, Error> {
     let here = if args.here {
         let read =
             |rel: &str| probe::host::read_bounded(&args.root, rel, probe::rootfs::CONFIG_CAP);
-        let vcpus = read("proc/cpuinfo").map(|t| probe::host::count_cpus(&t));
-        let memory = read("proc/meminfo").and_then(|t| probe::host::mem_total_mib(&t));
+        let vcpus = read(crate::vm::CPUINFO).map(|t| probe::host::count_cpus(&t));
+        let memory = read(crate::vm::MEMINFO).and_then(|t| probe::host::mem_total_mib(&t));
         match (vcpus, memory) {
             (Some(vcpus), Some(memory)) => Some(crate::sizing::here(
                 &table,
@@ -285,8 +285,7 @@ fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
             Some(path) => probe::tls::load_anchor(&path.display().to_string())?.certs,
             None => Vec::new(),
         };
-        let proxies =
-            probe::proxy::configuration(&args.root, &probe::proxy::Environment::current());
+        let proxies = probe::system::proxies(&args.root, &probe::system::environment());
         let proxy = proxies
             .system
             .as_ref()
@@ -585,7 +584,14 @@ fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
         ignore: args.output.ignore.clone(),
         ..Overrides::default()
     };
-    let plan = plan::plan(&profile, &overrides, Path::new("/")).offline();
+    // A saved chain is judged away from the VM it came from: no VM configuration applies.
+    let plan = plan::plan(
+        &profile,
+        &overrides,
+        &plan::SystemConfig::default(),
+        Path::new("/"),
+    )
+    .offline();
     let verifiers = probe::tls::Verifiers::offline(&anchors);
     let handshake = probe::tls::saved(&ders, &shown, &sni, class, &verifiers);
     let evidence = crate::evidence::Evidence::offline(plan, vec![handshake]);

@@ -12,21 +12,10 @@ use std::path::Path;
 use crate::error::InputError;
 use crate::report::{self, Report};
 
-/// Files copied from under `--root`, when they exist.
-const FILES: &[&str] = &[
-    "etc/os-release",
-    "etc/resolv.conf",
-    "etc/chrony.conf",
-    "etc/chrony/chrony.conf",
-    "etc/ntp.conf",
-    "etc/systemd/timesyncd.conf",
-    "etc/selinux/config",
-    "etc/environment",
-    "opt/zscaler/var/proxy",
-    "opt/zscaler/var/proxy-bypass",
-];
+/// Files copied from under `--root`, when they exist: [`crate::vm::CONFIG_FILES`].
+const FILES: &[&str] = crate::vm::CONFIG_FILES;
 /// Never collected, whatever else changes.
-const KEY: &str = "opt/zscaler/var/provision_key";
+const KEY: &str = crate::vm::PROVISION_KEY;
 
 /// Writes the bundle for `report` to `out`: the report, the files above, the last
 /// `log_lines` lines of each log the run read.

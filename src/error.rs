@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use crate::exit::Exit;
-
 /// A file or name the user gave that cannot be used: a usage error, one line naming it.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -77,13 +75,5 @@ impl Error {
     /// Whether this is a write to a pipe whose reader has gone.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Write { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-
-    /// The exit code: bad input is a usage error (2), anything else a tool failure (1).
-    pub fn exit(&self) -> Exit {
-        match self {
-            Error::Input(_) | Error::Usage(_) => Exit::Usage,
-            Error::Write { .. } | Error::Runtime(_) => Exit::ToolFailed,
-        }
     }
 }

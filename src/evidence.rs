@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Origin, Plan, TrustClass};
+use crate::plan::{NtpOrigin, Origin, Plan, TrustClass};
 use crate::profile::Hostname;
 use crate::x509::CertSummary;
 
@@ -715,20 +715,6 @@ pub enum KernelClock {
         /// Why.
         reason: String,
     },
-}
-
-/// Why a time server was asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NtpOrigin {
-    /// Configured on the VM (chrony.conf, ntp.conf, timesyncd.conf).
-    Configured,
-    /// The cloud's time service named by the profile.
-    Cloud,
-    /// The profile's fallback servers.
-    Fallback,
-    /// Named with `--ntp-server`.
-    User,
 }
 
 /// One SNTP exchange.

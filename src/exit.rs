@@ -2,6 +2,7 @@
 //! "the VM is not ready" from "the tool failed" (the convention of Replicated's preflight).
 
 use crate::diagnose::Verdict;
+use crate::error::Error;
 
 /// The process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,15 @@ impl Exit {
             Verdict::Blocked => Exit::Blocked,
             Verdict::Warnings if strict => Exit::Warnings,
             Verdict::Warnings => Exit::Ready,
+        }
+    }
+
+    /// The code for a failure of the tool: bad input is a usage error (2), anything else a
+    /// tool failure (1).
+    pub fn from_error(error: &Error) -> Exit {
+        match error {
+            Error::Input(_) | Error::Usage(_) => Exit::Usage,
+            Error::Write { .. } | Error::Runtime(_) => Exit::ToolFailed,
         }
     }
 

@@ -20,9 +20,6 @@ use crate::profile::feed::{self, FeedKind, ZenRanges};
 /// Where the cache lives unless `--cache` says otherwise.
 pub const DEFAULT_CACHE: &str = "/var/cache/zpa-preflight";
 
-/// Zscaler's notice period for new ranges: a cached feed older than this may miss some.
-pub const STALE_AFTER_DAYS: i64 = 90;
-
 /// Largest feed body accepted (the cenr feed is about 300 KB pretty-printed).
 const MAX_BODY: u64 = 16 << 20;
 

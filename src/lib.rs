@@ -4,13 +4,20 @@
 //! Data flows one way, and the folders follow it:
 //!
 //! ```text
-//! checks/*.toml ─► profile ─► plan ─► probe::run ─► Evidence ─┐   (serialisable, replayable)
-//!   (data)        (parse)    (pure)   (ALL the I/O)           │
-//!                             explain REPORT.json ────────────┤
-//!                                                             ▼
-//!                         diagnose(&Evidence) ─► checks, ranked causes, verdict ─► render ─► exit
-//!                               (pure)
+//! checks/*.toml ─► profile ─► probe::system ─► plan ─► probe::run ─► Evidence ─┐ (serialisable,
+//!   (data)        (parse)    (the VM's proxies (pure)   (ALL the I/O)          │  replayable)
+//!                             and time servers)                               │
+//!                             explain REPORT.json ────────────────────────────┤
+//!                                                                             ▼
+//!               diagnose(&Evidence) ─► checks, ranked causes, verdict ─► exit code ─► render
+//!                     (pure)
 //! ```
+//!
+//! Each module has a stage, in this order: the leaves (`address`, `x509`, `secrets`, `vm`,
+//! `error`, `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
+//! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli`, `app`. A
+//! module uses its own stage and earlier ones only (`tests/cli/architecture.rs` checks the
+//! imports), so nothing imports a later stage and there is no circle.
 //!
 //! Only [`probe`] touches the network or reads the inspected system; [`diagnose`] is pure, so
 //! a saved report is judged offline exactly as it was on the VM. A new check is a probe, its
@@ -35,4 +42,5 @@ pub mod render;
 pub mod report;
 pub mod secrets;
 pub mod sizing;
+pub mod vm;
 pub mod x509;

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             if !error.is_broken_pipe() {
                 eprintln!("zpa-preflight: error: {error}");
             }
-            ExitCode::from(error.exit().code())
+            ExitCode::from(Exit::from_error(&error).code())
         }
         Err(_) => ExitCode::from(Exit::ToolFailed.code()),
     }

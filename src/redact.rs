@@ -156,7 +156,7 @@ impl Redactor {
             self.proxy_host(&proxy.addr);
         }
         for server in &evidence.plan.ntp_servers {
-            let (host, _) = crate::probe::clock::split_server(&server.server);
+            let (host, _) = crate::plan::split_ntp_server(&server.server);
             if host.parse::<IpAddr>().is_err() {
                 self.host(&host);
             }
@@ -166,9 +166,8 @@ impl Redactor {
         serde_json::from_value(value).expect("a redacted evidence keeps its shape")
     }
 
-    fn proxy_host(&mut self, addr: &str) {
-        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
-        if host.parse::<IpAddr>().is_err() {
+    fn proxy_host(&mut self, addr: &crate::plan::proxy::ProxyAddr) {
+        if let crate::plan::proxy::ProxyHost::Name(host) = &addr.host {
             self.host(host);
         }
     }

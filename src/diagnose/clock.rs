@@ -6,7 +6,8 @@
 //! threshold is the profile's, and an estimate only crosses one when its error bound does too.
 
 use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise, status_of};
-use crate::evidence::{ChainCert, DateOutcome, KernelClock, NtpOrigin, NtpOutcome, NtpSample};
+use crate::evidence::{ChainCert, DateOutcome, KernelClock, NtpOutcome, NtpSample};
+use crate::plan::NtpOrigin;
 use crate::profile::{ClockSpec, Measure};
 
 /// An offset with where it came from. Positive: this VM's clock is behind.

@@ -4,11 +4,11 @@ use std::net::IpAddr;
 
 use crate::evidence::{
     ChainCert, ChainVerification, ClockEvidence, Connector, Daemon, DnsEvidence, Evidence,
-    HandshakeResult, HostEvidence, KernelClock, KeyState, NameResolution, NtpOrigin, NtpOutcome,
-    NtpSample, OsRelease, PathAccess, QueryOutcome, ResolverState, Selinux, TcpAttempt,
-    TcpEvidence, TcpOutcome, TlsHandshake, Trust,
+    HandshakeResult, HostEvidence, KernelClock, KeyState, NameResolution, NtpOutcome, NtpSample,
+    OsRelease, PathAccess, QueryOutcome, ResolverState, Selinux, TcpAttempt, TcpEvidence,
+    TcpOutcome, TlsHandshake, Trust,
 };
-use crate::plan::{self, Origin, Overrides, Plan, TrustClass};
+use crate::plan::{self, NtpOrigin, Origin, Overrides, Plan, TrustClass};
 use crate::profile;
 use crate::x509::{CertSummary, Name};
 
@@ -16,7 +16,12 @@ use crate::x509::{CertSummary, Name};
 /// connect succeeds. No fixed targets, so each test controls every attempt.
 pub fn healthy() -> Evidence {
     let profile = profile::load(profile::DEFAULT_PROFILE).unwrap();
-    let mut plan: Plan = plan::plan(&profile, &Overrides::default(), std::path::Path::new("/"));
+    let mut plan: Plan = plan::plan(
+        &profile,
+        &Overrides::default(),
+        &plan::SystemConfig::default(),
+        std::path::Path::new("/"),
+    );
     plan.fixed_targets.clear();
     let mut ev = Evidence {
         dns: DnsEvidence {

@@ -1,7 +1,7 @@
 //! Rules about the Zen ranges themselves: how current the list the run judged with is.
 
 use super::{Cause, Facts, Severity};
-use crate::feeds::STALE_AFTER_DAYS;
+use crate::profile::feed::STALE_AFTER_DAYS;
 
 /// `feed.stale`: the cached feed is older than Zscaler's notice period for new ranges, so
 /// ranges brought into service since may be missing from it (and from the firewall rules

@@ -18,29 +18,13 @@ use crate::plan::NtpServerPlan;
 use crate::probe::dns::Dns;
 use crate::profile::Hostname;
 
-/// The NTP port.
-const NTP_PORT: u16 = 123;
-
 /// Where each time daemon keeps its configuration and binary (RHEL, Amazon Linux, Debian).
-const CONFIG_FILES: &[&str] = &[
-    "etc/chrony.conf",
-    "etc/chrony/chrony.conf",
-    "etc/ntp.conf",
-    "etc/ntpsec/ntp.conf",
-    "etc/systemd/timesyncd.conf",
-];
+const CONFIG_FILES: &[&str] = crate::vm::NTP_CONFIGS;
 /// (daemon, binaries under root, its process name as /proc/*/comm shows it: 15 chars).
 const DAEMONS: &[(&str, &[&str], &str)] = &[
-    ("chronyd", &["usr/sbin/chronyd"], "chronyd"),
-    ("ntpd", &["usr/sbin/ntpd"], "ntpd"),
-    (
-        "systemd-timesyncd",
-        &[
-            "usr/lib/systemd/systemd-timesyncd",
-            "lib/systemd/systemd-timesyncd",
-        ],
-        "systemd-timesyn",
-    ),
+    ("chronyd", crate::vm::CHRONYD, "chronyd"),
+    ("ntpd", crate::vm::NTPD, "ntpd"),
+    ("systemd-timesyncd", crate::vm::TIMESYNCD, "systemd-timesyn"),
 ];
 
 /// The servers the VM's time daemons are configured with: `(server, file)`.
@@ -145,25 +129,9 @@ fn adjtimex_read() -> io::Result<(i32, i32, i64, i64)> {
     Ok((state, tx.status, tx.maxerror, tx.esterror))
 }
 
-/// Splits `host`, `host:port`, `ip`, `ip:port` or `[v6]:port`.
-pub fn split_server(server: &str) -> (String, u16) {
-    if let Ok(addr) = server.parse::<SocketAddr>() {
-        return (addr.ip().to_string(), addr.port());
-    }
-    if server.parse::<IpAddr>().is_ok() {
-        return (server.to_string(), NTP_PORT);
-    }
-    match server.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => {
-            (host.to_string(), port.parse().unwrap_or(NTP_PORT))
-        }
-        _ => (server.to_string(), NTP_PORT),
-    }
-}
-
 /// Resolves `server` through our resolver and asks it for the time.
 pub async fn sntp(server: &NtpServerPlan, dns: &Dns, timeout: Duration) -> NtpSample {
-    let (host, port) = split_server(&server.server);
+    let (host, port) = crate::plan::split_ntp_server(&server.server);
     let mut sample = NtpSample {
         server: server.server.clone(),
         origin: server.origin,
@@ -426,22 +394,6 @@ mod tests {
             kernel(Path::new("/mnt/image")),
             KernelClock::Skipped { .. }
         ));
-    }
-
-    #[test]
-    fn server_strings() {
-        assert_eq!(split_server("127.0.0.1:12300"), ("127.0.0.1".into(), 12300));
-        assert_eq!(
-            split_server("169.254.169.123"),
-            ("169.254.169.123".into(), 123)
-        );
-        assert_eq!(split_server("[::1]:1234"), ("::1".into(), 1234));
-        assert_eq!(split_server("fd00::123"), ("fd00::123".into(), 123));
-        assert_eq!(
-            split_server("time.example:4123"),
-            ("time.example".into(), 4123)
-        );
-        assert_eq!(split_server("time.example"), ("time.example".into(), 123));
     }
 
     #[test]

@@ -84,8 +84,8 @@ pub fn configuration(plan: &ResolverPlan) -> (ResolverState, Vec<SocketAddr>) {
 fn read_resolv_conf(path: &str) -> (ResolverState, Vec<SocketAddr>) {
     // The plan names it as `<root>/etc/resolv.conf`: read inside that root, as a chroot would
     // (an image's resolv.conf is often a link to /run/systemd/resolve/stub-resolv.conf).
-    let (root, rel) = match path.strip_suffix("etc/resolv.conf") {
-        Some(root) if !root.is_empty() => (root, "etc/resolv.conf"),
+    let (root, rel) = match path.strip_suffix(crate::vm::RESOLV_CONF) {
+        Some(root) if !root.is_empty() => (root, crate::vm::RESOLV_CONF),
         _ => ("/", path),
     };
     let bytes = match super::rootfs::RootFs::new(std::path::Path::new(root))

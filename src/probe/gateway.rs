@@ -29,10 +29,7 @@ pub fn forwarding(root: &Path) -> (Option<bool>, Option<bool>) {
             _ => Some(true),
         }
     };
-    (
-        flag("proc/sys/net/ipv4/ip_forward"),
-        flag("proc/sys/net/ipv6/conf/all/forwarding"),
-    )
+    (flag(crate::vm::IPV4_FORWARD), flag(crate::vm::IPV6_FORWARD))
 }
 
 /// Asks `host` for `path` over HTTPS and reads the first address on the page.

@@ -18,12 +18,7 @@ use crate::evidence::{
 };
 use crate::profile::{HostSpec, LogPattern};
 
-/// Where the connector keeps its state and its provision key.
-const CONNECTOR_VAR: &str = "opt/zscaler/var";
-/// The provision key, read at the connector's first start.
-const KEY: &str = "opt/zscaler/var/provision_key";
-/// The connector's own log.
-pub const CONNECTOR_LOG: &str = "var/log/zpa/connector.log";
+use crate::vm::{self, CONNECTOR_VAR, PROVISION_KEY as KEY};
 /// The longest log line kept in an excerpt.
 const EXCERPT: usize = 240;
 
@@ -42,15 +37,15 @@ pub async fn inspect(
         selinux: selinux(root, &spec.selinux_modules),
         os: os_release(root),
         arch: live.then(|| std::env::consts::ARCH.to_string()),
-        vcpus: read(root, "proc/cpuinfo")
+        vcpus: read(root, vm::CPUINFO)
             .map(|t| count_cpus(&t))
             .filter(|n| *n > 0),
-        memory_mib: read(root, "proc/meminfo").and_then(|t| mem_total_mib(&t)),
+        memory_mib: read(root, vm::MEMINFO).and_then(|t| mem_total_mib(&t)),
         free_disk_mib: free_disk_mib(root),
         auto_updates: auto_updates(root),
         connector_user: user,
         access: vec![
-            access(root, "etc/resolv.conf", Need::Read, user),
+            access(root, vm::RESOLV_CONF, Need::Read, user),
             access(root, CONNECTOR_VAR, Need::Write, user),
         ],
         key: key(root, user),
@@ -84,12 +79,12 @@ fn value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 }
 
 fn selinux(root: &Path, candidates: &[String]) -> Selinux {
-    let config = read(root, "etc/selinux/config");
+    let config = read(root, vm::SELINUX_CONFIG);
     let configured = config
         .as_deref()
         .and_then(|c| value(c, "SELINUX"))
         .map(str::to_string);
-    let Some(enforce) = read(root, "sys/fs/selinux/enforce") else {
+    let Some(enforce) = read(root, vm::SELINUX_ENFORCE) else {
         return Selinux::Disabled { configured };
     };
     let policy = config
@@ -112,7 +107,7 @@ fn selinux(root: &Path, candidates: &[String]) -> Selinux {
         configured,
         policy,
         zscaler_modules,
-        denials: read(root, "var/log/audit/audit.log").map(|log| connector_denials(&log)),
+        denials: read(root, vm::AUDIT_LOG).map(|log| connector_denials(&log)),
     }
 }
 
@@ -121,7 +116,7 @@ fn selinux_modules(root: &Path, policy: &str) -> Option<Vec<String>> {
     // Resolved inside the root, as every read of the inspected system is.
     let store = RootFs::new(root)
         .resolve(
-            Path::new("var/lib/selinux")
+            Path::new(vm::SELINUX_STORE)
                 .join(policy)
                 .join("active/modules"),
         )
@@ -155,7 +150,7 @@ pub fn connector_denials(audit: &str) -> Vec<String> {
 }
 
 fn os_release(root: &Path) -> Option<OsRelease> {
-    let text = read(root, "etc/os-release").or_else(|| read(root, "usr/lib/os-release"))?;
+    let text = read(root, vm::OS_RELEASE).or_else(|| read(root, vm::OS_RELEASE_FALLBACK))?;
     Some(OsRelease {
         id: value(&text, "ID").unwrap_or_default().to_string(),
         version_id: value(&text, "VERSION_ID").unwrap_or_default().to_string(),
@@ -180,7 +175,7 @@ pub fn mem_total_mib(meminfo: &str) -> Option<u64> {
 
 fn free_disk_mib(root: &Path) -> Option<u64> {
     let path = [
-        root.join("opt/zscaler"),
+        root.join(vm::CONNECTOR_DIR),
         root.join("opt"),
         root.to_path_buf(),
     ]
@@ -193,14 +188,11 @@ fn free_disk_mib(root: &Path) -> Option<u64> {
 /// Unattended OS upgrades: dnf-automatic, yum-cron, unattended-upgrades.
 fn auto_updates(root: &Path) -> Vec<String> {
     let enabled = |unit: &str| {
-        [
-            "etc/systemd/system/timers.target.wants",
-            "etc/systemd/system/multi-user.target.wants",
-        ]
-        .iter()
-        // An enabled unit is a symlink to /usr/lib/…: under another root it must not be
-        // followed into this machine's tree.
-        .any(|dir| std::fs::symlink_metadata(root.join(dir).join(unit)).is_ok())
+        vm::UNIT_WANTS
+            .iter()
+            // An enabled unit is a symlink to /usr/lib/…: under another root it must not be
+            // followed into this machine's tree.
+            .any(|dir| std::fs::symlink_metadata(root.join(dir).join(unit)).is_ok())
     };
     let applies = |file: &str| {
         read(root, file)
@@ -210,16 +202,14 @@ fn auto_updates(root: &Path) -> Vec<String> {
     };
     let mut found = Vec::new();
     if enabled("dnf-automatic-install.timer")
-        || (enabled("dnf-automatic.timer") && applies("etc/dnf/automatic.conf"))
+        || (enabled("dnf-automatic.timer") && applies(vm::DNF_AUTOMATIC))
     {
         found.push("dnf-automatic installs updates on a timer".to_string());
     }
-    if enabled("yum-cron.service") && applies("etc/yum/yum-cron.conf") {
+    if enabled("yum-cron.service") && applies(vm::YUM_CRON) {
         found.push("yum-cron applies updates daily".to_string());
     }
-    if read(root, "etc/apt/apt.conf.d/20auto-upgrades")
-        .is_some_and(|t| t.contains("Unattended-Upgrade \"1\""))
-    {
+    if read(root, vm::APT_AUTO_UPGRADES).is_some_and(|t| t.contains("Unattended-Upgrade \"1\"")) {
         found.push("unattended-upgrades is enabled".to_string());
     }
     found
@@ -227,7 +217,7 @@ fn auto_updates(root: &Path) -> Vec<String> {
 
 /// The connector user's uid and gid from `/etc/passwd` under the root (not the host's NSS).
 fn connector_user(root: &Path, name: &str) -> Option<(u32, u32)> {
-    read(root, "etc/passwd")?.lines().find_map(|line| {
+    read(root, vm::PASSWD)?.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
         (fields.first() == Some(&name) && fields.len() > 3)
             .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
@@ -387,12 +377,8 @@ async fn connector(root: &Path, live: bool) -> Connector {
         })
         .unwrap_or(false);
     Connector {
-        installed: fs.exists("opt/zscaler/bin")
-            || fs.exists("usr/lib/systemd/system/zpa-connector.service"),
-        enabled: std::fs::symlink_metadata(
-            root.join("etc/systemd/system/multi-user.target.wants/zpa-connector.service"),
-        )
-        .is_ok(),
+        installed: fs.exists(vm::CONNECTOR_BIN) || fs.exists(vm::CONNECTOR_UNIT),
+        enabled: std::fs::symlink_metadata(root.join(vm::CONNECTOR_UNIT_ENABLED)).is_ok(),
         running,
         enrolled,
         debug_port,

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod host;
 pub mod proxy;
 pub mod rootfs;
+pub mod system;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
@@ -32,6 +33,7 @@ use crate::evidence::{
     DnsEvidence, Evidence, HandshakeResult, NameResolution, QueryOutcome, TcpAttempt, TcpEvidence,
     TcpOutcome, TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
 };
+use crate::plan::proxy::{Proxy, ProxyAddr, ProxyHost};
 use crate::plan::{Origin, Plan, TrustClass};
 
 /// The names of the processes running on this system (`/proc/*/comm`, 15 characters at most).
@@ -126,17 +128,17 @@ pub async fn run(
         let verifiers = verifiers
             .clone()
             .unwrap_or_else(|| Arc::new(tls::Verifiers::offline(anchors)));
-        let via = plan.proxy_for(TrustClass::Control, host.as_str(), [0, 0, 0, 0].into());
-        let via = via.map(|proxy| tls::Via {
-            addr: proxy
-                .addr
-                .parse()
-                .map_err(|_| format!("the proxy {} is not IP:PORT", proxy.addr)),
-            label: format!("{} ({})", proxy.addr, proxy.source),
-        });
+        let proxy = plan
+            .proxy_for(TrustClass::Control, host.as_str(), [0, 0, 0, 0].into())
+            .cloned();
         Some(tokio::spawn(async move {
             stop.within(async {
                 let _permit = permits.acquire_owned().await.expect("never closed");
+                // Through the system proxy, a name resolved like every other proxy's.
+                let via = match &proxy {
+                    Some(proxy) => Some(proxy_route(proxy, &dns).await),
+                    None => None,
+                };
                 gateway::echo(&host, &path, &dns, probe_timeout, &verifiers, via).await
             })
             .await
@@ -287,7 +289,7 @@ pub async fn run(
     let host = match &plan.host {
         Some(spec) => {
             // The connector's own log only when it exists; a --log file that does not is news.
-            let default_log = root.join(host::CONNECTOR_LOG).display().to_string();
+            let default_log = root.join(crate::vm::CONNECTOR_LOG).display().to_string();
             let logs: Vec<String> = plan
                 .logs
                 .iter()
@@ -594,11 +596,11 @@ impl Connector {
 /// another and outside the deadline, once took 40 s against a 4 s deadline).
 #[derive(Default)]
 struct Routes {
-    known: std::collections::HashMap<String, tls::Via>,
+    known: std::collections::HashMap<ProxyAddr, tls::Via>,
 }
 
 impl Routes {
-    async fn via(&mut self, proxy: &proxy::Proxy, dns: &dns::Dns, stop: &Stop) -> tls::Via {
+    async fn via(&mut self, proxy: &Proxy, dns: &dns::Dns, stop: &Stop) -> tls::Via {
         if let Some(via) = self.known.get(&proxy.addr) {
             return via.clone();
         }
@@ -611,7 +613,7 @@ impl Routes {
                     proxy.addr,
                     halt.pick("the overall deadline", "the run was interrupted")
                 )),
-                label: format!("{} ({})", proxy.addr, proxy.source),
+                label: proxy.label(),
             });
         self.known.insert(proxy.addr.clone(), via.clone());
         via
@@ -620,26 +622,24 @@ impl Routes {
 
 /// The proxy's address: an IP literal as is, a name through the same resolver as everything
 /// else.
-async fn proxy_route(proxy: &proxy::Proxy, dns: &dns::Dns) -> tls::Via {
-    let label = format!("{} ({})", proxy.addr, proxy.source);
-    let addr = match proxy.addr.parse::<SocketAddr>() {
-        Ok(addr) => Ok(addr),
-        Err(_) => {
-            let (host, port) = proxy.addr.rsplit_once(':').unwrap_or((&proxy.addr, "80"));
-            let port: u16 = port.parse().unwrap_or(80);
-            match crate::profile::Hostname::try_from(host.to_string()) {
-                Ok(name) => dns
-                    .resolve(&name)
-                    .await
-                    .addresses()
-                    .first()
-                    .map(|ip| SocketAddr::new(*ip, port))
-                    .ok_or_else(|| format!("the proxy name {host} does not resolve")),
-                Err(e) => Err(e),
-            }
-        }
+async fn proxy_route(proxy: &Proxy, dns: &dns::Dns) -> tls::Via {
+    let addr = match &proxy.addr.host {
+        ProxyHost::Ip(ip) => Ok(SocketAddr::new(*ip, proxy.addr.port)),
+        ProxyHost::Name(host) => match crate::profile::Hostname::try_from(host.clone()) {
+            Ok(name) => dns
+                .resolve(&name)
+                .await
+                .addresses()
+                .first()
+                .map(|ip| SocketAddr::new(*ip, proxy.addr.port))
+                .ok_or_else(|| format!("the proxy name {host} does not resolve")),
+            Err(e) => Err(e),
+        },
     };
-    tls::Via { addr, label }
+    tls::Via {
+        addr,
+        label: proxy.label(),
+    }
 }
 
 fn unwrap_join<T>(joined: Result<T, tokio::task::JoinError>) -> T {

@@ -15,6 +15,9 @@ use serde_json::Value;
 
 mod shape;
 
+/// Zscaler's notice period for new ranges: a cached feed older than this may miss some.
+pub const STALE_AFTER_DAYS: i64 = 90;
+
 /// The `Source` of the feed rows that list where connectors may connect (DOMAIN.md §1.3).
 pub const CONNECTOR_SOURCE: &str = "Connector, Private Service Edge, Zscaler Client Connector";
 

@@ -15,7 +15,7 @@ pub fn human(out: &mut dyn Write, zen: &ZenRanges) -> io::Result<()> {
             out,
             "fetched {} ({days} days ago{})",
             at.format("%Y-%m-%d %H:%M:%SZ"),
-            if days > crate::feeds::STALE_AFTER_DAYS {
+            if days > crate::profile::feed::STALE_AFTER_DAYS {
                 ": older than Zscaler's 90-day notice period, run `zpa-preflight feed update`"
             } else {
                 ""

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against real servers on loopback and in network
 //! namespaces the tests create. One test binary (one link step on a 2-core machine).
 
+mod architecture;
 mod bundle;
 mod chains;
 mod check;

@@ -11,13 +11,28 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::NtpOrigin;
-use crate::probe::proxy::{Proxies, Proxy};
+pub mod proxy;
+
+use proxy::{Proxies, Proxy};
 
 use crate::profile::{
     ClockSpec, HostSpec, Hostname, Interceptor, KnownCa, Limits, LogPattern, NameSpec, PortSpec,
     Profile, Role, Timeouts, TlsSpec, ZenRanges,
 };
+
+/// Why a time server was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NtpOrigin {
+    /// Configured on the VM (chrony.conf, ntp.conf, timesyncd.conf).
+    Configured,
+    /// The cloud's time service named by the profile.
+    Cloud,
+    /// The profile's fallback servers.
+    Fallback,
+    /// Named with `--ntp-server`.
+    User,
+}
 
 /// Addresses a `--target CIDR` is sampled at, at most: enough to see a partial allowlist.
 const SAMPLES_PER_USER_RANGE: u128 = 4;
@@ -67,14 +82,38 @@ pub struct Overrides {
     pub coverage: bool,
     /// `--trust`: extra anchors that count as genuine (already read and validated).
     pub trust: Vec<TrustFile>,
-    /// The explicit proxies configured on the inspected system.
-    pub proxies: Proxies,
     /// `--ntp-server`: ask only these time servers.
     pub ntp_servers: Vec<String>,
-    /// The servers the inspected system's time daemons are configured with: (server, file).
-    pub configured_ntp: Vec<(String, String)>,
     /// `--log`: connector logs (or journal exports) to triage.
     pub logs: Vec<String>,
+}
+
+/// `host[:port]` of a time server as configured (`[v6]:port`, a bare v6, a name), port 123
+/// when none is given.
+pub fn split_ntp_server(server: &str) -> (String, u16) {
+    const NTP_PORT: u16 = 123;
+    if let Ok(addr) = server.parse::<SocketAddr>() {
+        return (addr.ip().to_string(), addr.port());
+    }
+    if server.parse::<IpAddr>().is_ok() {
+        return (server.to_string(), NTP_PORT);
+    }
+    match server.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => {
+            (host.to_string(), port.parse().unwrap_or(NTP_PORT))
+        }
+        _ => (server.to_string(), NTP_PORT),
+    }
+}
+
+/// What the inspected VM's own configuration says before anything is probed: read by the
+/// pre-plan stage ([`crate::probe::system`]), consumed by [`plan`].
+#[derive(Debug, Clone, Default)]
+pub struct SystemConfig {
+    /// The explicit proxies configured on the inspected system.
+    pub proxies: Proxies,
+    /// The servers the inspected system's time daemons are configured with: (server, file).
+    pub configured_ntp: Vec<(String, String)>,
 }
 
 /// One time server the clock check asks.
@@ -311,7 +350,7 @@ impl Plan {
 }
 
 /// Builds the plan. `root` is where `/etc/resolv.conf` is read from.
-pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
+pub fn plan(profile: &Profile, overrides: &Overrides, system: &SystemConfig, root: &Path) -> Plan {
     let zen = overrides.zen.clone().unwrap_or_else(|| profile.zen.clone());
     let broker_ports = union_ports(
         profile
@@ -338,7 +377,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
     let resolver = match overrides.dns_server {
         Some(server) => ResolverPlan::Explicit { server },
         None => ResolverPlan::System {
-            path: root.join("etc/resolv.conf").display().to_string(),
+            path: root.join(crate::vm::RESOLV_CONF).display().to_string(),
         },
     };
     let mut timeouts = profile.timeouts;
@@ -377,12 +416,12 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
         trust: overrides.trust.clone(),
         interceptors: crate::profile::interceptors(),
         broker_cas: crate::profile::broker_cas(),
-        proxies: overrides.proxies.clone(),
+        proxies: system.proxies.clone(),
         root: root.display().to_string(),
         ntp_servers: profile
             .clock
             .as_ref()
-            .map(|clock| ntp_servers(clock, overrides))
+            .map(|clock| ntp_servers(clock, overrides, system))
             .unwrap_or_default(),
         clock: profile.clock.clone(),
         host: profile.host.clone(),
@@ -391,9 +430,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
             .iter()
             .cloned()
             .chain(std::iter::once(
-                root.join(crate::probe::host::CONNECTOR_LOG)
-                    .display()
-                    .to_string(),
+                root.join(crate::vm::CONNECTOR_LOG).display().to_string(),
             ))
             .collect(),
         log_patterns: crate::profile::log_patterns(),
@@ -401,14 +438,18 @@ pub fn plan(profile: &Profile, overrides: &Overrides, root: &Path) -> Plan {
 }
 
 /// `--ntp-server` alone when given; else the VM's own servers, the cloud's, the fallbacks.
-fn ntp_servers(clock: &ClockSpec, overrides: &Overrides) -> Vec<NtpServerPlan> {
+fn ntp_servers(
+    clock: &ClockSpec,
+    overrides: &Overrides,
+    system: &SystemConfig,
+) -> Vec<NtpServerPlan> {
     let entry = |server: &String, origin, source: &str| NtpServerPlan {
         server: server.clone(),
         origin,
         source: source.into(),
     };
     let mut servers: Vec<NtpServerPlan> = if overrides.ntp_servers.is_empty() {
-        overrides
+        system
             .configured_ntp
             .iter()
             .map(|(server, file)| entry(server, NtpOrigin::Configured, file))
@@ -563,6 +604,29 @@ fn sample_net(net: IpNet) -> Vec<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_strings() {
+        assert_eq!(
+            split_ntp_server("127.0.0.1:12300"),
+            ("127.0.0.1".into(), 12300)
+        );
+        assert_eq!(
+            split_ntp_server("169.254.169.123"),
+            ("169.254.169.123".into(), 123)
+        );
+        assert_eq!(split_ntp_server("[::1]:1234"), ("::1".into(), 1234));
+        assert_eq!(split_ntp_server("fd00::123"), ("fd00::123".into(), 123));
+        assert_eq!(
+            split_ntp_server("time.example:4123"),
+            ("time.example".into(), 4123)
+        );
+        assert_eq!(
+            split_ntp_server("time.example"),
+            ("time.example".into(), 123)
+        );
+    }
+
     use crate::profile;
 
     fn app() -> Profile {
@@ -571,7 +635,12 @@ mod tests {
 
     #[test]
     fn default_plan_resolves_profile_names_and_samples_zen() {
-        let plan = plan(&app(), &Overrides::default(), Path::new("/mnt/vm"));
+        let plan = plan(
+            &app(),
+            &Overrides::default(),
+            &SystemConfig::default(),
+            Path::new("/mnt/vm"),
+        );
         assert_eq!(
             plan.resolver,
             ResolverPlan::System {
@@ -609,7 +678,7 @@ mod tests {
             probe_timeout_ms: Some(500),
             ..Overrides::default()
         };
-        let plan = plan(&app(), &overrides, Path::new("/"));
+        let plan = plan(&app(), &overrides, &SystemConfig::default(), Path::new("/"));
         assert_eq!(plan.names.len(), 1);
         assert_eq!(plan.names[0].role, Role::Target);
         assert_eq!(plan.names[0].ports, vec![443, 9000]);
