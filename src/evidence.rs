@@ -42,6 +42,10 @@ pub struct Evidence {
     /// `SIGHUP`); its unfinished probes read `interrupted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// Every file read under `--root` (the pre-plan read and the probes), relative to it: what
+    /// the tool looked at, for a security team; never their contents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_read: Vec<String>,
 }
 
 /// What a forwarding connector does itself: IP forwarding, and the address it is seen with.
@@ -177,6 +181,7 @@ impl Evidence {
             udp: UdpEvidence::default(),
             gateway: None,
             interrupted: None,
+            files_read: Vec::new(),
         }
     }
 }

@@ -349,6 +349,7 @@ pub async fn run(
         udp,
         gateway,
         interrupted: None,
+        files_read: rootfs::files_read(),
     }
 }
 

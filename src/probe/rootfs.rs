@@ -105,8 +105,10 @@ impl<'a> RootFs<'a> {
 
     /// At most `cap` bytes of the regular file `rel`, as text.
     pub fn read(&self, rel: impl AsRef<Path>, cap: u64) -> Result<String, Refusal> {
+        let rel = rel.as_ref();
         let path = self.resolve(rel)?;
         let file = open_regular(&path)?;
+        record(rel);
         let mut bytes = Vec::new();
         file.take(cap)
             .read_to_end(&mut bytes)
@@ -118,6 +120,26 @@ impl<'a> RootFs<'a> {
     pub fn exists(&self, rel: impl AsRef<Path>) -> bool {
         self.resolve(rel).is_ok()
     }
+}
+
+/// The files read under a root by this process, as the inspected system names them.
+static READ: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn record(rel: &Path) {
+    let name = rel.to_string_lossy().trim_start_matches('/').to_string();
+    if let Ok(mut read) = READ.lock() {
+        read.insert(name);
+    }
+}
+
+/// Every file this process has read under a root (relative, sorted): the report lists them,
+/// so a security team sees what was read, and a test holds the bundle to collecting each
+/// configuration file among them ([`crate::vm::CONFIG_FILES`]).
+pub fn files_read() -> Vec<String> {
+    READ.lock()
+        .map(|read| read.iter().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Opens `path` if it is a regular file: asked before opening, since opening a FIFO blocks.

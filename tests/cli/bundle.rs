@@ -356,3 +356,68 @@ fn a_piped_log_is_read_once_and_bundled() {
         "{all}"
     );
 }
+
+/// Every configuration file a run reads is in the bundle (or in `vm::NOT_COLLECTED`, with the
+/// reason): the list the report gives of the files read is held against the archive.
+#[test]
+fn the_bundle_collects_every_configuration_file_a_run_reads() {
+    use zpa_preflight::vm;
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let mut every: Vec<&str> = vm::CONFIG_FILES.to_vec();
+    every.extend(vm::NOT_COLLECTED.iter().map(|(path, _)| *path));
+    for rel in &every {
+        std::fs::create_dir_all(r.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(r.join(rel), "# planted by the test\n").unwrap();
+    }
+    // The units that make the upgrade configuration worth reading.
+    for (dir, unit) in [
+        (vm::UNIT_WANTS[0], "dnf-automatic.timer"),
+        (vm::UNIT_WANTS[1], "yum-cron.service"),
+    ] {
+        std::fs::create_dir_all(r.join(dir)).unwrap();
+        std::os::unix::fs::symlink("/usr/lib/systemd/system/x", r.join(dir).join(unit)).unwrap();
+    }
+    let (run, out) = bundle_host_only(r, &[]);
+    assert!(matches!(run.code, 0 | 3), "{}{}", run.stdout, run.stderr);
+    let (names, _) = unpack(&out);
+    let report: serde_json::Value = {
+        let file = std::fs::File::open(&out).unwrap();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let mut entry = archive
+            .entries()
+            .unwrap()
+            .map(Result::unwrap)
+            .find(|e| e.path().unwrap().to_str() == Some("report.json"))
+            .unwrap();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let read: Vec<String> = report["evidence"]["files_read"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no files_read in {report}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    // The run really read the configuration (the test proves something only if it did).
+    for must in vm::NTP_CONFIGS.iter().chain(&[
+        vm::CONNECTOR_PROXY,
+        vm::ENVIRONMENT,
+        vm::SELINUX_CONFIG,
+        vm::DNF_AUTOMATIC,
+    ]) {
+        assert!(
+            read.iter().any(|r| r == must),
+            "{must} was not read: {read:?}"
+        );
+    }
+    for file in &read {
+        let collected = names.iter().any(|n| *n == format!("root/{file}"));
+        let excused = vm::NOT_COLLECTED.iter().any(|(path, _)| path == file);
+        assert!(
+            collected || excused,
+            "{file} was read but is neither bundled nor in vm::NOT_COLLECTED: {names:?}"
+        );
+    }
+}
