@@ -39,6 +39,7 @@ pub fn healthy() -> Evidence {
         udp: Default::default(),
         gateway: None,
         interrupted: None,
+        files_read: Vec::new(),
         plan,
     };
     let answers = [
