@@ -68,6 +68,21 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
             page.render(&mut std::io::stdout()).map_err(stdout_error)?;
             Ok(Exit::Ready)
         }
+        Command::Causes { format } => {
+            let mut out = std::io::stdout().lock();
+            match format {
+                Format::Human => render::causes::human(&mut out),
+                Format::Json => render::causes::json(&mut out),
+                Format::Markdown => render::causes::markdown(&mut out),
+                Format::Prometheus => {
+                    return Err(Error::Usage(
+                        "causes: --format prometheus is for check reports".into(),
+                    ));
+                }
+            }
+            .map_err(stdout_error)?;
+            Ok(Exit::Ready)
+        }
         Command::Profiles => {
             let mut out = std::io::stdout().lock();
             for name in profile::builtin_profiles() {
@@ -408,8 +423,11 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
             Format::Human => {
                 render::human::dry_run(&mut out, plan, &resolver, painter(&args.output))
             }
-            Format::Json | Format::Markdown | Format::Prometheus => {
-                render::json::dry_run(&mut out, plan, &resolver)
+            Format::Json => render::json::dry_run(&mut out, plan, &resolver),
+            Format::Markdown | Format::Prometheus => {
+                return Err(Error::Usage(
+                    "check --dry-run: prints the plan as human text or JSON only".into(),
+                ));
             }
         }
         .map_err(stdout_error)?;
@@ -550,8 +568,13 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
             serde_json::to_writer_pretty(&mut out, &fleet).map_err(|e| stdout_error(e.into()))?;
             writeln!(out).map_err(stdout_error)?;
         }
-        Format::Human | Format::Markdown | Format::Prometheus => {
+        Format::Human => {
             render::fleet::human(&mut out, &fleet).map_err(stdout_error)?;
+        }
+        Format::Markdown | Format::Prometheus => {
+            return Err(Error::Usage(
+                "explain: a fleet summary is printed as human text or JSON only".into(),
+            ));
         }
     }
     Ok(Exit::from_verdict(fleet.verdict(), args.output.strict))

@@ -54,6 +54,13 @@ pub enum Command {
     /// Plan App Connectors for a protocol mix: per failure domain, N+1, scale out not up,
     /// with the arithmetic shown (the table is checks/sizing.toml).
     Size(SizeArgs),
+    /// List every cause this tool can conclude: id, family, default severity, meaning (the ids
+    /// `--ignore` accepts).
+    Causes {
+        /// Output format (human, json or markdown).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// List the built-in profiles.
     Profiles,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -373,20 +380,11 @@ fn parse_span(text: &str) -> Result<Duration, String> {
 
 /// Cause ids are dotted snake_case: `egress.tcp_9000_blocked`.
 fn parse_cause_id(text: &str) -> Result<String, String> {
-    let ok = text.contains('.')
-        && text.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        });
-    if ok {
-        Ok(text.to_string())
-    } else {
-        Err(format!(
-            "'{text}' is not a cause id (like egress.tcp_9000_blocked)"
-        ))
-    }
+    // Checked against the catalogue: a typo is a usage error naming the nearest id, never a
+    // flag that silently ignores nothing.
+    text.parse::<crate::causes::CauseId>()
+        .map(String::from)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -885,8 +885,8 @@ pub struct OsRelease {
 pub struct PathAccess {
     /// The path (as on the VM).
     pub path: String,
-    /// What the connector needs: `read` or `write`.
-    pub need: String,
+    /// What the connector needs.
+    pub need: Need,
     /// Whether it exists.
     pub exists: bool,
     /// Whether the connector user has that access (by mode and ownership); `None` when the
@@ -895,6 +895,29 @@ pub struct PathAccess {
     /// Its mode, octal.
     pub mode: Option<String>,
 }
+
+/// The access a connector path needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Need {
+    /// To read it (`/etc/resolv.conf`, the key).
+    Read,
+    /// To write in it (`/opt/zscaler/var`).
+    Write,
+}
+
+impl std::fmt::Display for Need {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Need::Read => "read",
+            Need::Write => "write",
+        })
+    }
+}
+
+/// What [`KeyState::Present`]'s `malformed` says of a key file with nothing in it: the one
+/// flaw that makes `key.malformed` blocking (written by the probe, read by the rule).
+pub const KEY_EMPTY: &str = "empty";
 
 /// The provision key file. Its contents are read to judge the format and never kept.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -13,8 +13,8 @@
 //!                     (pure)
 //! ```
 //!
-//! Each module has a stage, in this order: the leaves (`address`, `x509`, `secrets`, `vm`,
-//! `error`, `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
+//! Each module has a stage, in this order: the leaves (`address`, `causes` — what the tool can
+//! conclude —, `x509`, `secrets`, `vm`, `error`, `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
 //! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli`, `app`. A
 //! module uses its own stage and earlier ones only (`tests/cli/architecture.rs` checks the
 //! imports), so nothing imports a later stage and there is no circle.
@@ -26,6 +26,7 @@
 pub mod address;
 pub mod app;
 pub mod bundle;
+pub mod causes;
 pub mod cli;
 pub mod diagnose;
 pub mod error;

@@ -163,7 +163,7 @@ pub(super) fn skewed(facts: &Facts) -> Vec<Cause> {
         )
     };
     vec![
-        Cause::new("clock.skewed", severity, est.confidence)
+        Cause::new(crate::causes::CLOCK_SKEWED.id(), severity, est.confidence)
             .title(format!(
                 "This VM's clock is {:.1} s {direction}",
                 est.offset_s.abs()
@@ -234,7 +234,7 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
         .collect();
     vec![
         Cause::new(
-            "ntp.blocked",
+            crate::causes::NTP_BLOCKED.id(),
             if clock_off {
                 Severity::Blocking
             } else {
@@ -289,14 +289,20 @@ pub(super) fn unsynchronised(facts: &Facts) -> Vec<Cause> {
         return Vec::new();
     }
     vec![
-        Cause::new("clock.unsynchronised", Severity::Warning, 0.8)
-            .title("Nothing keeps this VM's clock synchronised")
-            .detail(
-                "No time daemon disciplines the clock, so it drifts; the key exchange fails once \
+        Cause::new(
+            crate::causes::CLOCK_UNSYNCHRONISED.id(),
+            Severity::Warning,
+            0.8,
+        )
+        .title("Nothing keeps this VM's clock synchronised")
+        .detail(
+            "No time daemon disciplines the clock, so it drifts; the key exchange fails once \
                  it is off by a few seconds.",
-            )
-            .evidence(evidence)
-            .remedy("`systemctl enable --now chronyd`, then `chronyc tracking` should show a reference."),
+        )
+        .evidence(evidence)
+        .remedy(
+            "`systemctl enable --now chronyd`, then `chronyc tracking` should show a reference.",
+        ),
     ]
 }
 

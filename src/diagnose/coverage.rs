@@ -134,21 +134,25 @@ fn port_partial(coverage: &PortCoverage) -> Option<Cause> {
         })
         .collect();
     Some(
-        Cause::new(format!("egress.tcp_{port}_partial"), Severity::Warning, 0.7)
-            .title(format!(
-                "TCP/{port} is cut off to {failed} of {total} Zen ranges: {}",
-                list(&names, 6)
-            ))
-            .detail(format!(
-                "Every range of {} region(s) is dropped or rejected on TCP/{port} while {reachable} \
+        Cause::new(
+            crate::causes::EGRESS_TCP_PARTIAL.port(port),
+            Severity::Warning,
+            0.7,
+        )
+        .title(format!(
+            "TCP/{port} is cut off to {failed} of {total} Zen ranges: {}",
+            list(&names, 6)
+        ))
+        .detail(format!(
+            "Every range of {} region(s) is dropped or rejected on TCP/{port} while {reachable} \
                  other region(s) connect: an egress allowlist that stops short of the feed. A \
                  connector sent to a broker there cannot reach it.",
-                names.len()
-            ))
-            .evidence(evidence)
-            .remedy(format!(
-                "Allow TCP/{port} to every range of the current feed (`zpa-preflight check \
+            names.len()
+        ))
+        .evidence(evidence)
+        .remedy(format!(
+            "Allow TCP/{port} to every range of the current feed (`zpa-preflight check \
                  --coverage --cidrs FEED` lists them), not a regional subset."
-            )),
+        )),
     )
 }

@@ -7,15 +7,19 @@ use crate::evidence::{QueryOutcome, ResolverState};
 pub(super) fn no_resolver(facts: &Facts) -> Vec<Cause> {
     let cause = |confidence, title: &str, detail: String, evidence| {
         vec![
-            Cause::new("dns.no_resolver", Severity::Blocking, confidence)
-                .title(title)
-                .detail(detail)
-                .evidence(evidence)
-                .remedy(
-                    "Give the VM a reachable resolver: a `nameserver` line in /etc/resolv.conf \
+            Cause::new(
+                crate::causes::DNS_NO_RESOLVER.id(),
+                Severity::Blocking,
+                confidence,
+            )
+            .title(title)
+            .detail(detail)
+            .evidence(evidence)
+            .remedy(
+                "Give the VM a reachable resolver: a `nameserver` line in /etc/resolv.conf \
                      (or the cloud's DHCP options), and allow UDP and TCP 53 to it. The \
                      `zscaler` user must be able to read /etc/resolv.conf.",
-                ),
+            ),
         ]
     };
     match &facts.evidence.dns.resolver {
@@ -111,7 +115,7 @@ pub(super) fn unresolvable(facts: &Facts) -> Vec<Cause> {
     let hosts: Vec<String> = failed.iter().map(|n| n.spec.host.to_string()).collect();
     vec![
         Cause::new(
-            "dns.unresolvable",
+            crate::causes::DNS_UNRESOLVABLE.id(),
             if blocking {
                 Severity::Blocking
             } else {
@@ -165,7 +169,7 @@ pub(super) fn sinkhole(facts: &Facts) -> Vec<Cause> {
     let hosts: Vec<String> = hit.iter().map(|n| n.spec.host.to_string()).collect();
     vec![
         Cause::new(
-            "dns.sinkhole",
+            crate::causes::DNS_SINKHOLE.id(),
             if blocking { Severity::Blocking } else { Severity::Warning },
             0.9,
         )
@@ -214,7 +218,7 @@ pub(super) fn outside_zen(facts: &Facts) -> Vec<Cause> {
         )
     };
     vec![
-        Cause::new("dns.outside_zen", severity, confidence)
+        Cause::new(crate::causes::DNS_OUTSIDE_ZEN.id(), severity, confidence)
             .title("Broker answers fall outside the known Zen ranges")
             .detail(format!("Answers are not in {zen}. {why}"))
             .evidence(evidence)

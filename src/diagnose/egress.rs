@@ -41,20 +41,24 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
         .filter(|&v4| no_route.iter().any(|a| a.addr.is_ipv4() == v4) && !works(v4))
         .collect();
     let cause = if !v4_works && !v6_works {
-        Cause::new("egress.no_route", Severity::Blocking, 0.95)
-            .title("The VM has no route to the Internet")
-            .detail(format!(
-                "The kernel has no route to {} of {} destinations and {} of {} nameservers, and \
+        Cause::new(
+            crate::causes::EGRESS_NO_ROUTE.id(),
+            Severity::Blocking,
+            0.95,
+        )
+        .title("The VM has no route to the Internet")
+        .detail(format!(
+            "The kernel has no route to {} of {} destinations and {} of {} nameservers, and \
                  nothing connects: there is no default route, or no egress interface is up.",
-                no_route.len(),
-                attempts.len(),
-                resolvers_unroutable.len(),
-                facts.evidence.dns.resolver.nameserver_count(),
-            ))
-            .remedy(
-                "Give the VM a default route to its NAT gateway or egress firewall \
+            no_route.len(),
+            attempts.len(),
+            resolvers_unroutable.len(),
+            facts.evidence.dns.resolver.nameserver_count(),
+        ))
+        .remedy(
+            "Give the VM a default route to its NAT gateway or egress firewall \
                  (`ip route` should show `default via …`) and check the subnet's route table.",
-            )
+        )
     } else if let [v4] = families_without_route.as_slice() {
         let (missing, present) = if *v4 {
             ("IPv4", "IPv6")
@@ -62,7 +66,7 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
             ("IPv6", "IPv4")
         };
         Cause::new(
-            "egress.no_route",
+            crate::causes::EGRESS_NO_ROUTE.id(),
             if *v4 {
                 Severity::Warning
             } else {
@@ -80,7 +84,7 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
              default route."
         ))
     } else {
-        Cause::new("egress.no_route", Severity::Warning, 0.6)
+        Cause::new(crate::causes::EGRESS_NO_ROUTE.id(), Severity::Warning, 0.6)
             .title("Some destinations have no route")
             .detail(
                 "Part of the destinations fail with \"network unreachable\" while others connect: \
@@ -107,7 +111,7 @@ pub(super) fn local_firewall(facts: &Facts) -> Vec<Cause> {
     let ports: Vec<u16> = unique(denied.iter().map(|a| a.port));
     vec![
         Cause::new(
-            "egress.local_firewall",
+            crate::causes::EGRESS_LOCAL_FIREWALL.id(),
             if blocking { Severity::Blocking } else { Severity::Warning },
             0.85,
         )
@@ -172,22 +176,26 @@ fn port_cause(facts: &Facts, spec: &PortSpec) -> Option<Cause> {
 
     if connected > 0 {
         return Some(
-            Cause::new(format!("egress.tcp_{port}_partial"), Severity::Warning, 0.6)
-                .title(format!(
-                    "TCP/{port} reaches only {connected} of {} destinations",
-                    stats.judged.len()
-                ))
-                .detail(format!(
-                    "Some brokers answer on TCP/{port} and others do not ({}): the allowlist \
+            Cause::new(
+                crate::causes::EGRESS_TCP_PARTIAL.port(port),
+                Severity::Warning,
+                0.6,
+            )
+            .title(format!(
+                "TCP/{port} reaches only {connected} of {} destinations",
+                stats.judged.len()
+            ))
+            .detail(format!(
+                "Some brokers answer on TCP/{port} and others do not ({}): the allowlist \
                      covers only part of the Zen ranges, and the connector fails whenever it is \
                      sent to a broker outside it.",
-                    failure_mode(&failed)
-                ))
-                .evidence(evidence)
-                .remedy(format!(
-                    "Allow TCP/{port} to all the Zen ranges, not a subset: Zscaler asks for every \
+                failure_mode(&failed)
+            ))
+            .evidence(evidence)
+            .remedy(format!(
+                "Allow TCP/{port} to all the Zen ranges, not a subset: Zscaler asks for every \
                      data centre that hosts Public Service Edges (see `--dry-run` and --cidrs)."
-                )),
+            )),
         );
     }
     // With a proxy file the connector does not dial the brokers directly: a closed direct
@@ -226,17 +234,21 @@ fn port_cause(facts: &Facts, spec: &PortSpec) -> Option<Cause> {
         )
     };
     Some(
-        Cause::new(format!("egress.tcp_{port}_blocked"), severity, confidence)
-            .title(format!("TCP/{port} to the brokers is blocked"))
-            .detail(format!(
-                "0 of {} destinations accept TCP/{port}{works_elsewhere}: {}. The connector \
+        Cause::new(
+            crate::causes::EGRESS_TCP_BLOCKED.port(port),
+            severity,
+            confidence,
+        )
+        .title(format!("TCP/{port} to the brokers is blocked"))
+        .detail(format!(
+            "0 of {} destinations accept TCP/{port}{works_elsewhere}: {}. The connector \
                  uses TCP/{port} for {}.",
-                stats.judged.len(),
-                failure_mode(&failed),
-                spec.purpose
-            ))
-            .evidence(evidence)
-            .remedy(remedy),
+            stats.judged.len(),
+            failure_mode(&failed),
+            spec.purpose
+        ))
+        .evidence(evidence)
+        .remedy(remedy),
     )
 }
 

@@ -26,27 +26,31 @@ pub(super) fn no_private_apps(facts: &Facts) -> Vec<Cause> {
         return Vec::new();
     }
     vec![
-        Cause::new("flavour.no_private_apps", Severity::Warning, 0.95)
-            .title(format!(
-                "A {} does not reach private applications",
-                plan.profile
-            ))
-            .detail(
-                "This connector forwards user traffic to ZIA's public service edges; it does not \
+        Cause::new(
+            crate::causes::FLAVOUR_NO_PRIVATE_APPS.id(),
+            Severity::Warning,
+            0.95,
+        )
+        .title(format!(
+            "A {} does not reach private applications",
+            plan.profile
+        ))
+        .detail(
+            "This connector forwards user traffic to ZIA's public service edges; it does not \
                  broker private applications, so what these targets answer says nothing about \
                  whether users will reach them through Zscaler."
-                    .to_string(),
-            )
-            .evidence(
-                targets
-                    .iter()
-                    .take(4)
-                    .map(|t| format!("--target {t}"))
-                    .collect(),
-            )
-            .remedy(
-                "For private applications deploy App Connectors beside the apps (profile \
+                .to_string(),
+        )
+        .evidence(
+            targets
+                .iter()
+                .take(4)
+                .map(|t| format!("--target {t}"))
+                .collect(),
+        )
+        .remedy(
+            "For private applications deploy App Connectors beside the apps (profile \
                  app-connector) and Client Connector on the devices.",
-            ),
+        ),
     ]
 }

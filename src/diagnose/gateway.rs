@@ -14,23 +14,27 @@ pub(super) fn forwarding_off(facts: &Facts) -> Vec<Cause> {
         return Vec::new();
     }
     vec![
-        Cause::new("gateway.forwarding_off", Severity::Warning, 0.8)
-            .title("IP forwarding is off on this VM")
-            .detail(
-                "A Cloud Connector forwards its workloads' traffic to Zscaler; with \
+        Cause::new(
+            crate::causes::GATEWAY_FORWARDING_OFF.id(),
+            Severity::Warning,
+            0.8,
+        )
+        .title("IP forwarding is off on this VM")
+        .detail(
+            "A Cloud Connector forwards its workloads' traffic to Zscaler; with \
                  net.ipv4.ip_forward = 0 the kernel drops what the workloads route through it."
-                    .to_string(),
-            )
-            .evidence(vec![format!(
-                "{}/proc/sys/net/ipv4/ip_forward = 0",
-                facts.evidence.plan.root.trim_end_matches('/')
-            )])
-            .remedy(
-                "On the connector's own image this is set at boot; on a VM you built, enable it \
+                .to_string(),
+        )
+        .evidence(vec![format!(
+            "{}/proc/sys/net/ipv4/ip_forward = 0",
+            facts.evidence.plan.root.trim_end_matches('/')
+        )])
+        .remedy(
+            "On the connector's own image this is set at boot; on a VM you built, enable it \
                  (sysctl net.ipv4.ip_forward=1, persisted in /etc/sysctl.d/). Then check that the \
                  workloads' route table sends 0.0.0.0/0 to this VM's service interface or its \
                  load balancer endpoint.",
-            ),
+        ),
     ]
 }
 

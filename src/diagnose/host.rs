@@ -5,7 +5,7 @@
 //! lowers a cause's confidence and says so; it is never read as "fine".
 
 use super::{Cause, Check, CheckStatus, Facts, Severity, list, status_of};
-use crate::evidence::{KeyState, Selinux};
+use crate::evidence::{KeyState, Need, Selinux};
 
 fn spec<'a>(facts: &'a Facts) -> Option<&'a crate::profile::HostSpec> {
     facts
@@ -41,7 +41,7 @@ pub(super) fn selinux(facts: &Facts) -> Vec<Cause> {
         }
         return vec![
             Cause::new(
-                "selinux.denials_seen",
+                crate::causes::SELINUX_DENIALS_SEEN.id(),
                 if *enforcing {
                     Severity::Blocking
                 } else {
@@ -82,15 +82,19 @@ pub(super) fn selinux(facts: &Facts) -> Vec<Cause> {
         "no denial is logged yet"
     };
     vec![
-        Cause::new("selinux.blocks_connector", Severity::Warning, confidence)
-            .title("SELinux is enforcing without a Zscaler policy module")
-            .detail(format!(
-                "SELinux enforces the {} policy and {seen}; the connector's control channel is \
+        Cause::new(
+            crate::causes::SELINUX_BLOCKS_CONNECTOR.id(),
+            Severity::Warning,
+            confidence,
+        )
+        .title("SELinux is enforcing without a Zscaler policy module")
+        .detail(format!(
+            "SELinux enforces the {} policy and {seen}; the connector's control channel is \
                  likely to be denied ({denials_note}).",
-                policy.as_deref().unwrap_or("targeted")
-            ))
-            .evidence(vec![format!("enforcing; {seen}; {denials_note}")])
-            .remedy(remedy),
+            policy.as_deref().unwrap_or("targeted")
+        ))
+        .evidence(vec![format!("enforcing; {seen}; {denials_note}")])
+        .remedy(remedy),
     ]
 }
 
@@ -102,10 +106,10 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
     let host = &facts.evidence.host;
     let mut causes = Vec::new();
     for access in host.access.iter().filter(|a| a.granted == Some(false)) {
-        let (id, what) = if access.path == "/etc/resolv.conf" {
-            ("host.resolv_unreadable", "read")
-        } else {
-            ("host.var_unwritable", "write")
+        // The probe checks read access to resolv.conf and write access to the state directory.
+        let (id, what) = match access.need {
+            Need::Read => (crate::causes::HOST_RESOLV_UNREADABLE.id(), "read"),
+            Need::Write => (crate::causes::HOST_VAR_UNWRITABLE.id(), "write"),
         };
         causes.push(
             Cause::new(id, Severity::Blocking, 0.9)
@@ -152,7 +156,7 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
     }
     if !small.is_empty() {
         causes.push(
-            Cause::new("host.undersized", Severity::Warning, 0.9)
+            Cause::new(crate::causes::HOST_UNDERSIZED.id(), Severity::Warning, 0.9)
                 .title("The VM is below the connector's minimum size")
                 .detail(format!("This VM has {}.", list(&small, 3)))
                 .evidence(small)
@@ -172,7 +176,7 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
                 .map(|s| format!("{} {}", s.id, s.versions.join("/")))
                 .collect();
             causes.push(
-                Cause::new("host.unsupported_os", Severity::Warning, 0.8)
+                Cause::new(crate::causes::HOST_UNSUPPORTED_OS.id(), Severity::Warning, 0.8)
                     .title(format!("{} is not a supported connector OS", os.pretty))
                     .detail(format!(
                         "os-release says {} {}; the connector package is built for {}.",
@@ -187,7 +191,7 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
     }
     if !host.auto_updates.is_empty() {
         causes.push(
-            Cause::new("host.auto_updates", Severity::Warning, 0.7)
+            Cause::new(crate::causes::HOST_AUTO_UPDATES.id(), Severity::Warning, 0.7)
                 .title("Unattended OS upgrades are enabled")
                 .detail(
                     "The connector ships its own TLS and crypto stack and is sensitive to library \
@@ -212,7 +216,7 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
     match &host.key {
         KeyState::Missing if !host.connector.enrolled => causes.push(
             Cause::new(
-                "key.missing",
+                crate::causes::KEY_MISSING.id(),
                 if installed { Severity::Blocking } else { Severity::Info },
                 0.9,
             )
@@ -228,7 +232,7 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
             )),
         ),
         KeyState::Unreadable { error } => causes.push(
-            Cause::new("key.unreadable", Severity::Blocking, 0.6)
+            Cause::new(crate::causes::KEY_UNREADABLE.id(), Severity::Blocking, 0.6)
                 .title("The provision key cannot be read")
                 .detail(format!("{path} exists but cannot be read here ({error}); run as root to check it."))
                 .evidence(vec![format!("{path}: {error}")])
@@ -245,7 +249,7 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
             let shape = format!("{path}: {bytes} bytes, {lines} line(s), mode {mode}");
             if *readable_by_connector == Some(false) {
                 causes.push(
-                    Cause::new("key.unreadable", Severity::Blocking, 0.9)
+                    Cause::new(crate::causes::KEY_UNREADABLE.id(), Severity::Blocking, 0.9)
                         .title(format!("The {} user cannot read the provision key", spec.connector_user))
                         .detail(format!("{path} is mode {mode}; the connector reads it as {}.", spec.connector_user))
                         .evidence(vec![shape.clone()])
@@ -253,10 +257,10 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
                 );
             }
             if let Some(why) = malformed {
-                let empty = why == "empty";
+                let empty = why == crate::evidence::KEY_EMPTY;
                 causes.push(
                     Cause::new(
-                        "key.malformed",
+                        crate::causes::KEY_MALFORMED.id(),
                         if empty { Severity::Blocking } else { Severity::Warning },
                         if empty { 0.95 } else { 0.6 },
                     )
@@ -268,7 +272,7 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
             }
             if *world_writable {
                 causes.push(
-                    Cause::new("key.world_writable", Severity::Warning, 0.9)
+                    Cause::new(crate::causes::KEY_WORLD_WRITABLE.id(), Severity::Warning, 0.9)
                         .title("Anyone on the VM can overwrite the provision key")
                         .detail(format!("{path} is mode {mode}."))
                         .evidence(vec![shape])
@@ -282,7 +286,7 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
     if installed && c.running == Some(false) {
         causes.push(
             Cause::new(
-                "connector.not_running",
+                crate::causes::CONNECTOR_NOT_RUNNING.id(),
                 if c.enabled { Severity::Blocking } else { Severity::Warning },
                 0.8,
             )

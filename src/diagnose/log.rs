@@ -24,7 +24,10 @@ pub(super) fn merge(facts: &Facts, causes: &mut Vec<(usize, Cause)>, rule: usize
                 continue;
             }
             let line = format!("{}:{}: {}", log.path, finding.line, finding.excerpt);
-            match causes.iter_mut().find(|(_, c)| c.id == pattern.cause) {
+            match causes
+                .iter_mut()
+                .find(|(_, c)| c.id == pattern.cause.as_str())
+            {
                 Some((_, cause)) => {
                     let quoted = cause
                         .evidence
@@ -43,14 +46,10 @@ pub(super) fn merge(facts: &Facts, causes: &mut Vec<(usize, Cause)>, rule: usize
 }
 
 fn from_log(pattern: &LogPattern, line: &str, excerpt: &str, facts: &Facts) -> Cause {
-    let severity = match pattern.severity.as_str() {
-        "blocking" => Severity::Blocking,
-        "warning" => Severity::Warning,
-        _ => Severity::Info,
-    };
+    let severity: Severity = pattern.severity;
     let mut title = pattern.title.clone();
     // The connector's interception line carries the issuer DN: name the product from it.
-    if pattern.cause == "tls.intercepted" {
+    if pattern.cause == crate::causes::TLS_INTERCEPTED.id() {
         let lower = excerpt.to_lowercase();
         if let Some(product) = facts
             .evidence

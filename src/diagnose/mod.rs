@@ -30,28 +30,7 @@ use crate::address;
 use crate::evidence::{Evidence, NameResolution};
 use crate::profile::NameSpec;
 
-/// How much a cause matters for enrollment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// The connector cannot enroll or stay connected while this holds.
-    Blocking,
-    /// Worth fixing; enrollment may still work.
-    Warning,
-    /// Context, no action needed.
-    Info,
-}
-
-impl Severity {
-    /// Its name as the JSON spells it: `blocking`, `warning`, `info`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::Blocking => "blocking",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
+pub use crate::causes::Severity;
 
 /// The status of a check that `causes` speak for: the worst severity among them.
 fn status_of(causes: &[Cause]) -> CheckStatus {
@@ -90,7 +69,8 @@ pub struct Cause {
 }
 
 impl Cause {
-    fn new(id: impl Into<String>, severity: Severity, confidence: f64) -> Cause {
+    /// A cause of the catalogue's kind `id` ([`crate::causes`]): rules never spell an id.
+    fn new(id: crate::causes::CauseId, severity: Severity, confidence: f64) -> Cause {
         Cause {
             id: id.into(),
             rank: 0,

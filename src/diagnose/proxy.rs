@@ -46,7 +46,7 @@ pub(super) fn misconfigured(facts: &Facts) -> Vec<Cause> {
         })
         .collect();
     vec![
-        Cause::new("proxy.misconfigured", severity, 0.9)
+        Cause::new(crate::causes::PROXY_MISCONFIGURED.id(), severity, 0.9)
             .title(format!("{} proxy {via} does not work", capitalise(whose)))
             .detail(format!(
                 "Every handshake through {whose} proxy failed before TLS began: the proxy is {how}. \

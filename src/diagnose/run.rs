@@ -34,7 +34,7 @@ pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
         .filter(|s| s.outcome == NtpOutcome::Interrupted)
         .count();
     vec![
-        Cause::new("run.interrupted", Severity::Warning, 1.0)
+        Cause::new(crate::causes::RUN_INTERRUPTED.id(), Severity::Warning, 1.0)
             .title(format!("The run was interrupted ({signal})"))
             .detail(
                 "A signal stopped the probes before every one finished: this report holds what                  was seen until then, and the checks of the rest are unknown, not passed."
@@ -84,7 +84,7 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
         kept => kept,
     };
     vec![
-        Cause::new("run.incomplete", Severity::Warning, 0.5)
+        Cause::new(crate::causes::RUN_INCOMPLETE.id(), Severity::Warning, 0.5)
             .title("Some probes did not finish before the overall deadline")
             .detail(format!(
                 "{queries} DNS queries and {connects} connects or handshakes were still pending after {}; \

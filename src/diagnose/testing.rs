@@ -4,9 +4,9 @@ use std::net::IpAddr;
 
 use crate::evidence::{
     ChainCert, ChainVerification, ClockEvidence, Connector, Daemon, DnsEvidence, Evidence,
-    HandshakeResult, HostEvidence, KernelClock, KeyState, NameResolution, NtpOutcome, NtpSample,
-    OsRelease, PathAccess, QueryOutcome, ResolverState, Selinux, TcpAttempt, TcpEvidence,
-    TcpOutcome, TlsHandshake, Trust,
+    HandshakeResult, HostEvidence, KernelClock, KeyState, NameResolution, Need, NtpOutcome,
+    NtpSample, OsRelease, PathAccess, QueryOutcome, ResolverState, Selinux, TcpAttempt,
+    TcpEvidence, TcpOutcome, TlsHandshake, Trust,
 };
 use crate::plan::{self, NtpOrigin, Origin, Overrides, Plan, TrustClass};
 use crate::profile;
@@ -101,9 +101,9 @@ pub fn healthy() -> Evidence {
 
 /// A VM the host checks like: RHEL 9.4, 2 vCPU, 3.7 GiB, SELinux disabled, key in place.
 pub fn healthy_host() -> HostEvidence {
-    let access = |path: &str, need: &str, mode: &str| PathAccess {
+    let access = |path: &str, need: Need, mode: &str| PathAccess {
         path: path.into(),
-        need: need.into(),
+        need,
         exists: true,
         granted: Some(true),
         mode: Some(mode.into()),
@@ -125,8 +125,8 @@ pub fn healthy_host() -> HostEvidence {
         auto_updates: Vec::new(),
         connector_user: Some((993, 990)),
         access: vec![
-            access("/etc/resolv.conf", "read", "644"),
-            access("/opt/zscaler/var", "write", "755"),
+            access("/etc/resolv.conf", Need::Read, "644"),
+            access("/opt/zscaler/var", Need::Write, "755"),
         ],
         key: KeyState::Present {
             bytes: 96,

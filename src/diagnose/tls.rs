@@ -155,7 +155,7 @@ pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
         Severity::Warning
     };
     vec![
-        Cause::new("tls.handshake_blocked", severity, 0.8)
+        Cause::new(crate::causes::TLS_HANDSHAKE_BLOCKED.id(), severity, 0.8)
             .title("TLS handshakes to the brokers are cut off")
             .detail(format!(
                 "TCP connects, but {} of {} TLS handshakes never show a usable certificate: a \
@@ -263,7 +263,7 @@ pub(super) fn intercepted(facts: &Facts) -> Vec<Cause> {
         .map(|b| format!(" In {}, that is {b}.", named.unwrap_or("the proxy")))
         .unwrap_or_default();
     vec![
-        Cause::new("tls.intercepted", Severity::Blocking, *confidence)
+        Cause::new(crate::causes::TLS_INTERCEPTED.id(), Severity::Blocking, *confidence)
             .title(format!(
                 "TLS to the brokers is intercepted by {}",
                 who(judgement, first)
@@ -297,21 +297,25 @@ pub(super) fn inspection_on_path(facts: &Facts) -> Vec<Cause> {
     let mut evidence = issuer_lines(h, signer.as_ref());
     evidence.push(format!("not genuine because {why}"));
     vec![
-        Cause::new("tls.inspection_on_path", Severity::Warning, 0.8)
-            .title(format!(
-                "An SSL-inspecting proxy ({}) is on the path",
-                who(judgement, h)
-            ))
-            .detail(format!(
-                "{} is re-signed ({why}). The broker channel was not seen re-signed, so it may be \
+        Cause::new(
+            crate::causes::TLS_INSPECTION_ON_PATH.id(),
+            Severity::Warning,
+            0.8,
+        )
+        .title(format!(
+            "An SSL-inspecting proxy ({}) is on the path",
+            who(judgement, h)
+        ))
+        .detail(format!(
+            "{} is re-signed ({why}). The broker channel was not seen re-signed, so it may be \
                  exempt; package and software downloads are not.",
-                h.sni
-            ))
-            .evidence(evidence)
-            .remedy(
-                "Exempt *.private.zscaler.com and the Zen ranges from SSL inspection, so that \
+            h.sni
+        ))
+        .evidence(evidence)
+        .remedy(
+            "Exempt *.private.zscaler.com and the Zen ranges from SSL inspection, so that \
                  updates and any broker the connector is later sent to are not inspected either.",
-            ),
+        ),
     ]
 }
 

@@ -48,19 +48,23 @@ pub(super) fn unanswered(facts: &Facts) -> Vec<Cause> {
             .collect();
         let evidence: Vec<String> = probes.iter().take(4).map(|p| line(p)).collect();
         let mut cause = if rejected.is_empty() {
-            Cause::new(format!("egress.udp_{port}_unanswered"), Severity::Info, 0.4)
-                .title(format!(
-                    "UDP/{port} got no answer (UDP cannot prove a block)"
-                ))
-                .detail(format!(
-                    "None of {} destinations answered a datagram on UDP/{port}. A firewall that \
+            Cause::new(
+                crate::causes::EGRESS_UDP_UNANSWERED.port(port),
+                Severity::Info,
+                0.4,
+            )
+            .title(format!(
+                "UDP/{port} got no answer (UDP cannot prove a block)"
+            ))
+            .detail(format!(
+                "None of {} destinations answered a datagram on UDP/{port}. A firewall that \
                      drops UDP looks the same as a server that ignores the probe; the tunnels \
                      then fall back to TLS over TCP/{port}, slower but working.",
-                    probes.len()
-                ))
+                probes.len()
+            ))
         } else {
             Cause::new(
-                format!("egress.udp_{port}_rejected"),
+                crate::causes::EGRESS_UDP_REJECTED.port(port),
                 Severity::Warning,
                 0.7,
             )

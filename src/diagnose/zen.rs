@@ -12,7 +12,7 @@ pub(super) fn stale(facts: &Facts) -> Vec<Cause> {
         return Vec::new();
     };
     vec![
-        Cause::new("feed.stale", Severity::Warning, 0.9)
+        Cause::new(crate::causes::FEED_STALE.id(), Severity::Warning, 0.9)
             .title(format!("The cached Zen feed is {days} days old"))
             .detail(format!(
                 "Zscaler announces new ranges {STALE_AFTER_DAYS} days before using them; a list \

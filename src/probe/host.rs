@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::rootfs::{CONFIG_CAP, Refusal, RootFs};
 use crate::evidence::{
-    Connector, HostEvidence, KeyState, LogFile, LogFinding, OsRelease, PathAccess, Selinux,
+    Connector, HostEvidence, KeyState, LogFile, LogFinding, Need, OsRelease, PathAccess, Selinux,
 };
 use crate::profile::{HostSpec, LogPattern};
 
@@ -225,12 +225,6 @@ fn connector_user(root: &Path, name: &str) -> Option<(u32, u32)> {
     })
 }
 
-#[derive(Clone, Copy)]
-enum Need {
-    Read,
-    Write,
-}
-
 /// Whether `user` may read (or write and enter) `rel`, by owner, group and other bits.
 fn access(root: &Path, rel: &str, need: Need, user: Option<(u32, u32)>) -> PathAccess {
     let meta = RootFs::new(root)
@@ -257,11 +251,7 @@ fn access(root: &Path, rel: &str, need: Need, user: Option<(u32, u32)>) -> PathA
     };
     PathAccess {
         path: format!("/{rel}"),
-        need: match need {
-            Need::Read => "read",
-            Need::Write => "write",
-        }
-        .into(),
+        need,
         exists: meta.is_some(),
         granted,
         mode: meta.map(|m| format!("{:o}", m.permissions().mode() & 0o7777)),
@@ -322,7 +312,7 @@ pub fn key_shape(key: &[u8]) -> Option<String> {
         Err(_) => return Some("not text".into()),
     };
     if text.is_empty() {
-        return Some("empty".into());
+        return Some(crate::evidence::KEY_EMPTY.into());
     }
     if text.lines().count() > 1 {
         return Some("more than one line".into());

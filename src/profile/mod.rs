@@ -313,10 +313,10 @@ pub struct LogPattern {
     pub id: String,
     /// Substrings that mark the line.
     pub contains: Vec<String>,
-    /// The cause id it supports.
-    pub cause: String,
+    /// The cause it supports (an id of [`crate::causes`]: a typo fails the load).
+    pub cause: crate::causes::CauseId,
     /// `blocking`, `warning` or `info`, when the line alone raises the cause.
-    pub severity: String,
+    pub severity: crate::causes::Severity,
     /// The cause's title when the line alone raises it.
     pub title: String,
     /// The fix.
@@ -806,6 +806,25 @@ fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRan
 mod tests {
     use super::*;
 
+    /// A typo in a log pattern's cause or severity fails the load, naming the nearest id.
+    #[test]
+    fn log_patterns_speak_the_catalogue() {
+        let parse = |cause: &str, severity: &str| {
+            toml::from_str::<LogCatalog>(&format!(
+                "[[pattern]]\nid = 'x'\ncontains = ['y']\ncause = '{cause}'\n\
+                 severity = '{severity}'\ntitle = 't'\nremedy = 'r'\n"
+            ))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(parse("key.rejected", "warning"), Ok(()));
+        let typo = parse("key.rejectd", "warning").unwrap_err();
+        assert!(typo.contains("did you mean 'key.rejected'"), "{typo}");
+        let severity = parse("key.rejected", "warn").unwrap_err();
+        assert!(severity.contains("warn"), "{severity}");
+        assert!(!log_patterns().is_empty());
+    }
+
     #[test]
     fn every_builtin_profile_loads() {
         for name in builtin_profiles() {
@@ -969,15 +988,8 @@ ports = [443]
 
     #[test]
     fn the_log_patterns_load() {
-        let patterns = log_patterns();
-        assert!(patterns.len() >= 9);
-        for p in &patterns {
-            assert!(
-                ["blocking", "warning", "info"].contains(&p.severity.as_str()),
-                "{}",
-                p.id
-            );
-        }
+        // Causes and severities are typed: loading is the check.
+        assert!(log_patterns().len() >= 9);
     }
 
     #[test]

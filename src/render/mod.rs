@@ -1,6 +1,7 @@
 //! Rendering: the report as text for people, or as JSON for machines. Writes to any `Write`,
 //! and colour is a parameter decided once at the edge, so output is testable byte for byte.
 
+pub mod causes;
 pub mod chain;
 pub mod feed;
 pub mod fleet;

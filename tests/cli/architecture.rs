@@ -12,6 +12,7 @@ use crate::support::repo;
 const STAGES: &[(&str, u8)] = &[
     // Leaves: vocabulary and helpers that import nothing of the house.
     ("address", 0),
+    ("causes", 0),
     ("x509", 0),
     ("secrets", 0),
     ("vm", 0),

@@ -91,6 +91,8 @@ struct Evidence {
     tls: Tls,
     clock: Clock,
     host: Host,
+    #[serde(default)]
+    files_read: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod bundle;
+mod causes;
 mod chains;
 mod check;
 mod clock;
