@@ -15,6 +15,10 @@ pub struct FleetHost {
     pub verdict: Verdict,
     /// Its top non-info cause, if any.
     pub top: Option<String>,
+    /// Its clock offset, seconds, as its diagnosis estimated it.
+    pub clock_offset_s: Option<f64>,
+    /// Per port, the share of destinations that connect (the diagnosis's numbers).
+    pub ports: Vec<(u16, Option<f64>)>,
 }
 
 /// One cause across the fleet.
@@ -76,6 +80,13 @@ pub fn summarize(reports: &[(String, Report)]) -> Fleet {
             name: name.clone(),
             verdict: report.verdict,
             top: report.top_cause().map(|c| c.id.clone()),
+            clock_offset_s: report.measures.clock.as_ref().map(|c| c.offset_s),
+            ports: report
+                .measures
+                .ports
+                .iter()
+                .map(|p| (p.port, p.reachable_ratio))
+                .collect(),
         });
     }
     causes.sort_by(|a, b| b.hosts.len().cmp(&a.hosts.len()).then(a.id.cmp(&b.id)));

@@ -10,6 +10,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::diagnose::measures::Measures;
 use crate::diagnose::{self, Cause, Check, Verdict};
 use crate::error::{InputError, read_input};
 use crate::evidence::Evidence;
@@ -41,7 +42,7 @@ impl Tool {
 /// A complete run: what was checked, what was seen, and what it means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// `MAJOR.MINOR` of this document's shape (1.1 added `evidence.tls`, 1.2 `evidence.clock`, 1.3 `evidence.host`, 1.4 certificate keys, `plan.broker_cas` and saved chains).
+    /// `MAJOR.MINOR` of this document's shape (1.1 added `evidence.tls`, 1.2 `evidence.clock`, 1.3 `evidence.host`, 1.4 certificate keys, `plan.broker_cas` and saved chains, 1.5 `measures`, `interrupted` outcomes and `evidence.files_read`).
     pub schema_version: String,
     /// The tool that ran the probes.
     pub tool: Tool,
@@ -57,6 +58,10 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Ranked causes, most likely first.
     pub causes: Vec<Cause>,
+    /// The numbers behind the diagnosis (per-port counts, the clock estimate, DNS counts):
+    /// what every renderer reads. Re-derived like the causes, never trusted from a file.
+    #[serde(default)]
+    pub measures: Measures,
     /// The raw observations and the plan they followed.
     pub evidence: Evidence,
 }
@@ -74,6 +79,7 @@ impl Report {
             verdict: diagnosis.verdict,
             checks: diagnosis.checks,
             causes: diagnosis.causes,
+            measures: diagnosis.measures,
             evidence,
         }
     }
@@ -96,6 +102,7 @@ impl Report {
         self.verdict = diagnosis.verdict;
         self.checks = diagnosis.checks;
         self.causes = diagnosis.causes;
+        self.measures = diagnosis.measures;
         self
     }
 }

@@ -5,6 +5,7 @@
 //! the round trip), else a leaf certificate that is not yet valid (a lower bound). Every
 //! threshold is the profile's, and an estimate only crosses one when its error bound does too.
 
+use super::measures::ClockMethod;
 use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise, status_of};
 use crate::evidence::{ChainCert, DateOutcome, KernelClock, NtpOutcome, NtpSample};
 use crate::plan::NtpOrigin;
@@ -14,6 +15,7 @@ use crate::profile::{ClockSpec, Measure};
 struct Estimate {
     offset_s: f64,
     error_s: f64,
+    method: ClockMethod,
     source: String,
     confidence: f64,
 }
@@ -46,6 +48,16 @@ fn origin_label(sample: &NtpSample) -> String {
     format!("SNTP {} ({why})", sample.server)
 }
 
+/// The estimate the clock rules judge by, for [`super::measures`].
+pub(super) fn estimate(facts: &Facts) -> Option<super::measures::ClockMeasure> {
+    best(facts).map(|e| super::measures::ClockMeasure {
+        offset_s: e.offset_s,
+        error_s: e.error_s,
+        method: e.method,
+        source: e.source,
+    })
+}
+
 fn best(facts: &Facts) -> Option<Estimate> {
     let clock = &facts.evidence.clock;
     let ntp = clock
@@ -61,6 +73,7 @@ fn best(facts: &Facts) -> Option<Estimate> {
         .map(|(s, offset_s, rtt_s)| Estimate {
             offset_s,
             error_s: rtt_s / 2.0,
+            method: ClockMethod::Sntp,
             source: origin_label(s),
             confidence: 0.95,
         });
@@ -76,6 +89,7 @@ fn best(facts: &Facts) -> Option<Estimate> {
             .map(|(d, offset_s, error_s)| Estimate {
                 offset_s,
                 error_s,
+                method: ClockMethod::HttpsDate,
                 source: format!("the HTTPS Date header of {} ({})", d.host, d.addr),
                 confidence: 0.8,
             })
@@ -87,6 +101,7 @@ fn best(facts: &Facts) -> Option<Estimate> {
                 // A lower bound: the clock is behind by at least this much.
                 offset_s: (leaf.not_before - h.local_time) as f64,
                 error_s: 0.0,
+                method: ClockMethod::Certificate,
                 source: format!("the validity of the leaf from {} (a lower bound)", h.sni),
                 confidence: 0.7,
             })
@@ -118,6 +133,7 @@ fn connector_log(facts: &Facts) -> Option<Estimate> {
             Some(Estimate {
                 offset_s,
                 error_s: 0.5,
+                method: ClockMethod::ConnectorLog,
                 source: format!(
                     "the connector's own correction in {}:{} (\"{}\")",
                     log.path, f.line, f.excerpt

@@ -351,6 +351,26 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
 }
 
 /// The attempts on one port, split by how much they weigh.
+/// The numbers of one port, for [`super::measures`].
+pub(super) fn measure(facts: &Facts, port: u16) -> super::measures::PortMeasure {
+    let stats = PortStats::new(&facts.evidence.tcp.attempts, port);
+    let connected = stats
+        .judged
+        .iter()
+        .filter(|a| a.outcome.connected())
+        .count();
+    let blocked = stats.judged.len() - connected;
+    super::measures::PortMeasure {
+        port,
+        destinations: stats.drivers.len(),
+        connected,
+        blocked,
+        unknown: stats.drivers.len() - stats.judged.len(),
+        reachable_ratio: (!stats.judged.is_empty())
+            .then(|| connected as f64 / stats.judged.len() as f64),
+    }
+}
+
 struct PortStats<'a> {
     /// Real listeners (names, `--target`).
     drivers: Vec<&'a TcpAttempt>,

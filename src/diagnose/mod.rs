@@ -16,6 +16,7 @@ mod flavour;
 mod gateway;
 mod host;
 mod log;
+pub mod measures;
 mod proxy;
 mod run;
 mod tls;
@@ -157,6 +158,8 @@ pub struct Diagnosis {
     pub causes: Vec<Cause>,
     /// The answer.
     pub verdict: Verdict,
+    /// The numbers behind it, for every renderer.
+    pub measures: measures::Measures,
 }
 
 /// A rule: evidence in, causes out.
@@ -259,6 +262,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         }
     }
     Diagnosis {
+        measures: measures::measure(&facts),
         checks,
         causes,
         verdict,

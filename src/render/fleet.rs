@@ -28,12 +28,22 @@ pub fn human(out: &mut dyn Write, fleet: &Fleet) -> io::Result<()> {
     }
     writeln!(out, "Hosts:")?;
     for host in &fleet.hosts {
+        // The diagnosis's numbers, as each report measured them.
+        let mut numbers: Vec<String> = host
+            .ports
+            .iter()
+            .filter_map(|(port, ratio)| ratio.map(|r| format!("{port} {:.0}%", r * 100.0)))
+            .collect();
+        if let Some(offset) = host.clock_offset_s {
+            numbers.push(format!("clock {offset:+.1} s"));
+        }
         writeln!(
             out,
-            "  {:24} {:9} {}",
+            "  {:24} {:9} {:32} {}",
             host.name,
             verdict_word(host.verdict),
-            host.top.as_deref().unwrap_or("")
+            host.top.as_deref().unwrap_or(""),
+            numbers.join(" · ")
         )?;
     }
     writeln!(

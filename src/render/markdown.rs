@@ -68,8 +68,45 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
         }
         writeln!(out, "\n**Fix:** {}", cause.remedy)?;
     }
+    numbers(out, report)?;
     coverage(out, report)?;
     writeln!(out, "\n```\n{}\n```", summary_line(report, exit))
+}
+
+/// The diagnosis's numbers ([`crate::diagnose::measures`]), as measured, never recounted here.
+fn numbers(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let m = &report.measures;
+    writeln!(out, "\n## Numbers\n")?;
+    if !m.ports.is_empty() {
+        writeln!(
+            out,
+            "| Port | Destinations | Connected | Blocked | Unknown |\n|---|---|---|---|---|"
+        )?;
+        for p in &m.ports {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                p.port, p.destinations, p.connected, p.blocked, p.unknown
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "DNS: {} names, {} resolved, {} failed, {} sinkholed, {} unfinished.",
+        m.dns.names, m.dns.resolved, m.dns.failed, m.dns.sinkholed, m.dns.pending
+    )?;
+    match &m.clock {
+        Some(c) => writeln!(
+            out,
+            "\nClock: offset {:+.3} s ± {:.3} s ({}: {}).",
+            c.offset_s,
+            c.error_s,
+            c.method.label(),
+            cell(&c.source)
+        ),
+        None => writeln!(out, "\nClock: no estimate."),
+    }
 }
 
 /// With `--coverage`: every range that did not connect, as a table a firewall team can act

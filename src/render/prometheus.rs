@@ -5,7 +5,6 @@
 use std::io::{self, Write};
 
 use crate::diagnose::{CheckStatus, Verdict};
-use crate::evidence::NtpOutcome;
 use crate::report::Report;
 
 /// Writes the report as Prometheus exposition text.
@@ -48,45 +47,54 @@ pub fn report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         "zpa_preflight_port_reachable_ratio",
         "Share of the real destinations (answers for the profile's names, --target) that accept the port.",
     )?;
-    for port in &report.evidence.plan.ports {
-        let judged: Vec<_> = report
-            .evidence
-            .tcp
-            .attempts
-            .iter()
-            .filter(|a| a.port == port.port && a.origin.drives_verdict())
-            .filter(|a| a.outcome.connected() || a.outcome.blocked())
-            .collect();
-        if judged.is_empty() {
+    for port in &report.measures.ports {
+        let Some(ratio) = port.reachable_ratio else {
             continue;
-        }
-        let connected = judged.iter().filter(|a| a.outcome.connected()).count();
+        };
         writeln!(
             out,
-            "zpa_preflight_port_reachable_ratio{{profile=\"{profile}\",port=\"{}\"}} {}",
-            port.port,
-            connected as f64 / judged.len() as f64
+            "zpa_preflight_port_reachable_ratio{{profile=\"{profile}\",port=\"{}\"}} {ratio}",
+            port.port
         )?;
     }
-    if let Some((server, offset)) = report
-        .evidence
-        .clock
-        .ntp
-        .iter()
-        .find_map(|s| match s.outcome {
-            NtpOutcome::Answered { offset_s, .. } => Some((&s.server, offset_s)),
-            _ => None,
-        })
-    {
+    if let Some(clock) = &report.measures.clock {
         metric(
             out,
             "zpa_preflight_clock_offset_seconds",
-            "Server time minus this VM's time (positive: this clock is behind).",
+            "The diagnosis's best clock estimate: reference time minus this VM's time (positive: this clock is behind).",
         )?;
         writeln!(
             out,
-            "zpa_preflight_clock_offset_seconds{{profile=\"{profile}\",server=\"{}\"}} {offset}",
-            escape(server)
+            "zpa_preflight_clock_offset_seconds{{profile=\"{profile}\",method=\"{}\"}} {}",
+            clock.method.label(),
+            clock.offset_s
+        )?;
+        metric(
+            out,
+            "zpa_preflight_clock_offset_bound_seconds",
+            "The estimate's bound (± this much).",
+        )?;
+        writeln!(
+            out,
+            "zpa_preflight_clock_offset_bound_seconds{{profile=\"{profile}\"}} {}",
+            clock.error_s
+        )?;
+    }
+    let dns = &report.measures.dns;
+    metric(
+        out,
+        "zpa_preflight_dns_names",
+        "The profile's names, by how their queries ended.",
+    )?;
+    for (state, count) in [
+        ("resolved", dns.resolved),
+        ("failed", dns.failed),
+        ("sinkholed", dns.sinkholed),
+        ("pending", dns.pending),
+    ] {
+        writeln!(
+            out,
+            "zpa_preflight_dns_names{{profile=\"{profile}\",state=\"{state}\"}} {count}"
         )?;
     }
     metric(

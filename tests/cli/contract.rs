@@ -18,7 +18,51 @@ struct Report {
     verdict: Verdict,
     checks: Vec<Check>,
     causes: Vec<Cause>,
+    measures: Measures,
     evidence: Evidence,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Measures {
+    ports: Vec<PortMeasure>,
+    #[serde(default)]
+    clock: Option<ClockMeasure>,
+    dns: DnsMeasure,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PortMeasure {
+    port: u16,
+    destinations: usize,
+    connected: usize,
+    blocked: usize,
+    unknown: usize,
+    reachable_ratio: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ClockMeasure {
+    offset_s: f64,
+    error_s: f64,
+    method: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DnsMeasure {
+    names: usize,
+    resolved: usize,
+    failed: usize,
+    sinkholed: usize,
+    pending: usize,
 }
 
 #[derive(Deserialize)]
