@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub mod proxy;
+pub mod schedule;
 
 use proxy::{Proxies, Proxy};
 

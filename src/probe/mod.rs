@@ -18,8 +18,8 @@ pub mod tcp;
 pub mod tls;
 pub mod udp;
 
-use std::collections::HashSet;
-use std::net::{IpAddr, SocketAddr};
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -28,13 +28,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::address;
 use crate::evidence::{
-    DnsEvidence, Evidence, HandshakeResult, NameResolution, QueryOutcome, TcpAttempt, TcpEvidence,
-    TcpOutcome, TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
+    DateOutcome, DateSample, DnsEvidence, EchoOutcome, EchoSample, Evidence, HandshakeResult,
+    NameResolution, NtpOutcome, NtpSample, QueryOutcome, TcpAttempt, TcpEvidence, TcpOutcome,
+    TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
 };
 use crate::plan::proxy::{Proxy, ProxyAddr, ProxyHost};
-use crate::plan::{Origin, Plan, TrustClass};
+use crate::plan::schedule::{Schedule, Step, TlsStep};
+use crate::plan::{Origin, Plan};
 
 /// The names of the processes running on this system (`/proc/*/comm`, 15 characters at most).
 pub fn process_names() -> Vec<String> {
@@ -62,295 +63,169 @@ pub struct Progress {
 }
 
 /// Runs every probe of `plan` and returns what was observed. `anchors` are the `--trust`
-/// files, already read; `progress` counts what has finished, for a display.
+/// files, already read; `progress` counts what has finished, for a display. What to do is the
+/// pure [`Schedule`]'s decision, step by step as answers arrive; this only carries it out.
 pub async fn run(
     plan: &Plan,
     anchors: &[tls::Anchor],
     progress: &Progress,
     interrupted: tokio::sync::watch::Receiver<bool>,
 ) -> Evidence {
-    let probe_timeout = Duration::from_millis(plan.timeouts.probe_ms);
     let capacity = capacity::size(plan.limits.max_in_flight);
     let overall = overall(plan, capacity.in_flight);
     let stop = Stop::new(Instant::now() + overall, interrupted);
-    let permits = Arc::new(Semaphore::new(capacity.in_flight));
-    let dns = Arc::new(dns::Dns::new(&plan.resolver, probe_timeout));
-    let connector = Connector {
-        permits: permits.clone(),
-        timeout: probe_timeout,
-        stop: stop.clone(),
-    };
+    let exec = Arc::new(Executor::new(plan, anchors, capacity.in_flight, stop));
+    let mut schedule = Schedule::new(plan);
+    let mut running = JoinSet::new();
+    for step in schedule.start() {
+        running.spawn(exec.clone().carry_out(step));
+    }
+    let mut seen = Seen::new(plan.names.len());
+    while let Some(joined) = running.join_next().await {
+        match unwrap_join(joined) {
+            // Each name's connects start the moment its answer arrives.
+            Done::Name(index, resolution) => {
+                for step in schedule.answered(index, &resolution.addresses()) {
+                    running.spawn(exec.clone().carry_out(step));
+                }
+                seen.names[index] = Some(resolution);
+                progress.names.fetch_add(1, Ordering::Relaxed);
+            }
+            done => seen.record(done, progress),
+        }
+    }
+    let mut evidence = seen.into_evidence(plan, &exec);
+    evidence.tcp.in_flight = capacity.in_flight;
+    evidence.tcp.deadline_ms = u64::try_from(overall.as_millis()).unwrap_or(u64::MAX);
+    local(plan, &mut evidence).await;
+    evidence
+}
 
-    let verifiers =
-        (!plan.tls.ports.is_empty()).then(|| Arc::new(tls::Verifiers::new(plan, anchors)));
-    let mut routes = Routes::default();
-    let mut handshakes: JoinSet<TlsHandshake> = JoinSet::new();
-    let mut connects = JoinSet::new();
-    let mut datagrams: JoinSet<UdpProbe> = JoinSet::new();
-    let mut seen: HashSet<(IpAddr, u16)> = HashSet::new();
-    for target in &plan.fixed_targets {
-        for &port in &plan.fixed_ports {
-            if seen.insert((target.addr, port)) {
-                connects.spawn(connector.attempt(target.addr, port, target.origin.clone(), None));
-            }
-            if matches!(target.origin, Origin::User { .. }) && plan.udp.ports.contains(&port) {
-                datagrams.spawn(connector.datagram(target.addr, port, target.origin.clone()));
-            }
-            // What a user expects of `--target ADDR`: the interception check too, with the
-            // name the connector would send.
-            let tls_port = plan.tls.ports.contains(&port);
-            if let (Origin::User { .. }, Some(verifiers), Some(sni), true) =
-                (&target.origin, &verifiers, &plan.address_sni, tls_port)
-            {
-                let class = TrustClass::Broker;
-                let via = match plan.proxy_for(class, sni, target.addr) {
-                    Some(proxy) => Some(routes.via(proxy, &dns, &stop).await),
-                    None => None,
-                };
-                let target = tls::Target {
-                    addr: target.addr,
-                    port,
-                    sni: sni.to_string(),
-                    origin: target.origin.clone(),
-                    class,
-                    via,
-                };
-                handshakes.spawn(connector.handshake(target, verifiers.clone()));
-            }
+/// What one step returned.
+enum Done {
+    Name(usize, NameResolution),
+    Tcp(TcpAttempt),
+    Udp(UdpProbe),
+    Tls(TlsHandshake),
+    Date(Option<DateSample>),
+    Ntp(NtpSample),
+    Echo(EchoSample),
+}
+
+/// Everything the steps returned, gathered as they finish.
+#[derive(Default)]
+struct Seen {
+    names: Vec<Option<NameResolution>>,
+    attempts: Vec<TcpAttempt>,
+    datagrams: Vec<UdpProbe>,
+    handshakes: Vec<TlsHandshake>,
+    dates: Vec<DateSample>,
+    ntp: Vec<NtpSample>,
+    echo: Option<EchoSample>,
+}
+
+impl Seen {
+    fn new(names: usize) -> Seen {
+        Seen {
+            names: vec![None; names],
+            ..Seen::default()
         }
     }
 
-    // A forwarding connector's echo page, asked while everything else runs.
-    let echo = plan.gateway.as_ref().and_then(|g| {
-        let host = g.echo.clone()?;
-        let (dns, permits, path) = (dns.clone(), permits.clone(), g.echo_path.clone());
-        let stop = stop.clone();
-        let verifiers = verifiers
-            .clone()
-            .unwrap_or_else(|| Arc::new(tls::Verifiers::offline(anchors)));
-        let proxy = plan
-            .proxy_for(TrustClass::Control, host.as_str(), [0, 0, 0, 0].into())
-            .cloned();
-        Some(tokio::spawn(async move {
-            stop.within(async {
-                let _permit = permits.acquire_owned().await.expect("never closed");
-                // Through the system proxy, a name resolved like every other proxy's.
-                let via = match &proxy {
-                    Some(proxy) => Some(proxy_route(proxy, &dns).await),
-                    None => None,
-                };
-                gateway::echo(&host, &path, &dns, probe_timeout, &verifiers, via).await
-            })
-            .await
-            .unwrap_or_else(|halt| crate::evidence::EchoSample {
-                host: host.to_string(),
-                addr: None,
-                outcome: crate::evidence::EchoOutcome::Failed {
-                    detail: halt
-                        .pick("still waiting at the overall deadline", "interrupted")
-                        .into(),
-                },
-            })
-        }))
-    });
-
-    // Time servers are asked while everything else runs (each resolves its own name).
-    let mut samples = JoinSet::new();
-    for server in &plan.ntp_servers {
-        let (dns, permits, server) = (dns.clone(), permits.clone(), server.clone());
-        let stop = stop.clone();
-        samples.spawn(async move {
-            let sample = stop
-                .within(async {
-                    let _permit = permits.acquire_owned().await.expect("never closed");
-                    clock::sntp(&server, &dns, probe_timeout).await
-                })
-                .await;
-            sample.unwrap_or_else(|halt| crate::evidence::NtpSample {
-                server: server.server.clone(),
-                origin: server.origin,
-                source: server.source.clone(),
-                addr: None,
-                outcome: halt.pick(
-                    crate::evidence::NtpOutcome::DeadlineReached,
-                    crate::evidence::NtpOutcome::Interrupted,
-                ),
-            })
-        });
-    }
-    let mut dates = JoinSet::new();
-
-    let mut lookups = JoinSet::new();
-    for (index, name) in plan.names.iter().enumerate() {
-        let dns = dns.clone();
-        let permits = permits.clone();
-        let stop = stop.clone();
-        let host = name.host.clone();
-        lookups.spawn(async move {
-            let resolution = stop
-                .within(async {
-                    let _permit = permits.acquire_owned().await.expect("never closed");
-                    dns.resolve(&host).await
-                })
-                .await
-                .unwrap_or_else(|halt| {
-                    let pending =
-                        halt.pick(QueryOutcome::DeadlineReached, QueryOutcome::Interrupted);
-                    NameResolution {
-                        host: host.clone(),
-                        a: pending.clone(),
-                        aaaa: pending,
-                        elapsed_ms: 0,
-                    }
-                });
-            (index, resolution)
-        });
-    }
-
-    let mut names: Vec<Option<NameResolution>> = vec![None; plan.names.len()];
-    while let Some(joined) = lookups.join_next().await {
-        let (index, resolution) = unwrap_join(joined);
-        let spec = &plan.names[index];
-        let origin = Origin::Name {
-            host: spec.host.clone(),
-            role: spec.role,
-        };
-        for addr in resolution.addresses() {
-            // Declared ranges are trusted whatever their class: that is how labs and private
-            // deployments name their own brokers.
-            let sinkhole = address::special_purpose(addr).filter(|_| !plan.zen.contains(addr));
-            for &port in &spec.ports {
-                if seen.insert((addr, port)) {
-                    connects.spawn(connector.attempt(addr, port, origin.clone(), sinkhole));
-                    if sinkhole.is_none() && plan.udp.ports.contains(&port) {
-                        datagrams.spawn(connector.datagram(addr, port, origin.clone()));
-                    }
-                }
-                let tls_port =
-                    sinkhole.is_none() && spec.role.handshakes() && plan.tls.ports.contains(&port);
-                if let Some(verifiers) = verifiers.as_ref().filter(|_| tls_port) {
-                    let class = TrustClass::from(spec.role);
-                    let via = match plan.proxy_for(class, spec.host.as_str(), addr) {
-                        Some(proxy) => Some(routes.via(proxy, &dns, &stop).await),
-                        None => None,
-                    };
-                    let target = tls::Target {
-                        addr,
-                        port,
-                        sni: spec.host.to_string(),
-                        origin: origin.clone(),
-                        class,
-                        via,
-                    };
-                    // One Date estimate, from the first control host: htpdate's fallback for
-                    // when UDP/123 is blocked.
-                    if class == TrustClass::Control && dates.is_empty() && plan.clock.is_some() {
-                        let date_target = tls::Target {
-                            via: target.via.clone(),
-                            origin: target.origin.clone(),
-                            sni: target.sni.clone(),
-                            ..target
-                        };
-                        dates.spawn(connector.date(date_target, verifiers.clone()));
-                    }
-                    handshakes.spawn(connector.handshake(target, verifiers.clone()));
-                }
+    fn record(&mut self, done: Done, progress: &Progress) {
+        match done {
+            Done::Name(index, resolution) => self.names[index] = Some(resolution),
+            Done::Tcp(attempt) => {
+                self.attempts.push(attempt);
+                progress.connects.fetch_add(1, Ordering::Relaxed);
             }
+            Done::Udp(probe) => self.datagrams.push(probe),
+            Done::Tls(handshake) => {
+                self.handshakes.push(handshake);
+                progress.handshakes.fetch_add(1, Ordering::Relaxed);
+            }
+            Done::Date(sample) => self.dates.extend(sample),
+            Done::Ntp(sample) => {
+                self.ntp.push(sample);
+                progress.time_servers.fetch_add(1, Ordering::Relaxed);
+            }
+            Done::Echo(sample) => self.echo = Some(sample),
         }
-        names[index] = Some(resolution);
-        progress.names.fetch_add(1, Ordering::Relaxed);
     }
 
-    let mut udp = UdpEvidence::default();
-    while let Some(joined) = datagrams.join_next().await {
-        udp.probes.push(unwrap_join(joined));
+    /// The network's evidence, in a stable order (the order of completion is noise).
+    fn into_evidence(mut self, plan: &Plan, exec: &Executor) -> Evidence {
+        self.attempts.sort_by_key(|a| (a.port, a.addr));
+        self.datagrams.sort_by_key(|p| (p.port, p.addr));
+        self.handshakes
+            .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
+        Evidence {
+            plan: plan.clone(),
+            dns: DnsEvidence {
+                resolver: exec.dns.state.clone(),
+                names: self
+                    .names
+                    .into_iter()
+                    .map(|n| n.expect("every name's lookup was joined"))
+                    .collect(),
+            },
+            tcp: TcpEvidence {
+                attempts: self.attempts,
+                ..TcpEvidence::default()
+            },
+            tls: TlsEvidence {
+                system_store: exec
+                    .verifiers
+                    .as_ref()
+                    .map(|v| v.store.clone())
+                    .unwrap_or_default(),
+                handshakes: self.handshakes,
+            },
+            clock: crate::evidence::ClockEvidence {
+                ntp: self.ntp,
+                http_date: self.dates,
+                ..Default::default()
+            },
+            host: crate::evidence::HostEvidence::default(),
+            udp: UdpEvidence {
+                probes: self.datagrams,
+            },
+            gateway: plan
+                .gateway
+                .as_ref()
+                .map(|_| crate::evidence::GatewayEvidence {
+                    echo: self.echo,
+                    ..Default::default()
+                }),
+            interrupted: None,
+            files_read: Vec::new(),
+        }
     }
-    udp.probes.sort_by_key(|p| (p.port, p.addr));
-    let mut attempts = Vec::new();
-    while let Some(joined) = connects.join_next().await {
-        attempts.push(unwrap_join(joined));
-        progress.connects.fetch_add(1, Ordering::Relaxed);
-    }
-    attempts.sort_by_key(|a| (a.port, a.addr));
-    let mut tls = TlsEvidence {
-        system_store: verifiers
-            .as_ref()
-            .map(|v| v.store.clone())
-            .unwrap_or_default(),
-        handshakes: Vec::new(),
-    };
-    while let Some(joined) = handshakes.join_next().await {
-        tls.handshakes.push(unwrap_join(joined));
-        progress.handshakes.fetch_add(1, Ordering::Relaxed);
-    }
-    tls.handshakes
-        .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
+}
+
+/// The VM's own state, read once the network probes are done: the host checks, the time
+/// daemons and the kernel clock, IP forwarding; and the list of files read.
+async fn local(plan: &Plan, evidence: &mut Evidence) {
     let root = std::path::Path::new(&plan.root);
-    let host = match &plan.host {
-        Some(spec) => {
-            // The connector's own log only when it exists; a --log file that does not is news.
-            let default_log = root.join(crate::vm::CONNECTOR_LOG).display().to_string();
-            let logs: Vec<String> = plan
-                .logs
-                .iter()
-                .filter(|l| **l != default_log || std::path::Path::new(l).exists())
-                .cloned()
-                .collect();
-            host::inspect(root, spec, &logs, &plan.log_patterns).await
-        }
-        None => crate::evidence::HostEvidence::default(),
-    };
-    let mut clock = crate::evidence::ClockEvidence::default();
+    if let Some(spec) = &plan.host {
+        // The connector's own log only when it exists; a --log file that does not is news.
+        let default_log = root.join(crate::vm::CONNECTOR_LOG).display().to_string();
+        let logs: Vec<String> = plan
+            .logs
+            .iter()
+            .filter(|l| **l != default_log || std::path::Path::new(l).exists())
+            .cloned()
+            .collect();
+        evidence.host = host::inspect(root, spec, &logs, &plan.log_patterns).await;
+    }
     if plan.clock.is_some() {
-        clock.daemons = clock::daemons(root);
-        clock.kernel = clock::kernel(root);
-        while let Some(joined) = samples.join_next().await {
-            clock.ntp.push(unwrap_join(joined));
-            progress.time_servers.fetch_add(1, Ordering::Relaxed);
-        }
-        while let Some(joined) = dates.join_next().await {
-            clock.http_date.extend(unwrap_join(joined));
-        }
+        evidence.clock.daemons = clock::daemons(root);
+        evidence.clock.kernel = clock::kernel(root);
     }
-
-    let gateway = match &plan.gateway {
-        Some(_) => {
-            let (ipv4_forwarding, ipv6_forwarding) = gateway::forwarding(root);
-            let echo = match echo {
-                Some(task) => Some(unwrap_join(task.await)),
-                None => None,
-            };
-            Some(crate::evidence::GatewayEvidence {
-                ipv4_forwarding,
-                ipv6_forwarding,
-                echo,
-            })
-        }
-        None => None,
-    };
-
-    Evidence {
-        plan: plan.clone(),
-        dns: DnsEvidence {
-            resolver: dns.state.clone(),
-            names: names
-                .into_iter()
-                .map(|n| n.expect("every spawned lookup was joined"))
-                .collect(),
-        },
-        tcp: TcpEvidence {
-            attempts,
-            in_flight: capacity.in_flight,
-            deadline_ms: u64::try_from(overall.as_millis()).unwrap_or(u64::MAX),
-        },
-        tls,
-        clock,
-        host,
-        udp,
-        gateway,
-        interrupted: None,
-        files_read: rootfs::files_read(),
+    if let Some(gateway) = evidence.gateway.as_mut() {
+        (gateway.ipv4_forwarding, gateway.ipv6_forwarding) = gateway::forwarding(root);
     }
+    evidence.files_read = rootfs::files_read();
 }
 
 /// The overall deadline: the profile's, or longer when the planned probes cannot all be in
@@ -439,174 +314,60 @@ impl Halt {
     }
 }
 
-/// What every connect shares: the cap, the timeout and when to stop.
-#[derive(Clone)]
-struct Connector {
-    permits: Arc<Semaphore>,
+/// What every step shares: the cap, the timeout, when to stop, the resolver, the trust
+/// stores and the proxies' routes.
+struct Executor {
+    permits: Semaphore,
     timeout: Duration,
     stop: Stop,
+    dns: dns::Dns,
+    names: Vec<crate::profile::Hostname>,
+    verifiers: Option<Arc<tls::Verifiers>>,
+    /// For the echo page when no TLS check is planned: the `--trust` anchors alone.
+    offline: Arc<tls::Verifiers>,
+    /// Each proxy's route, found once per run: a proxy named by host is resolved once, under
+    /// the run's deadline, however many handshakes go through it (one lookup per address, one
+    /// after another and outside the deadline, once took 40 s against a 4 s deadline).
+    routes: tokio::sync::Mutex<HashMap<ProxyAddr, tls::Via>>,
 }
 
-impl Connector {
-    fn attempt(
-        &self,
-        addr: IpAddr,
-        port: u16,
-        origin: Origin,
-        sinkhole: Option<&'static str>,
-    ) -> impl Future<Output = TcpAttempt> + Send + 'static {
-        let this = self.clone();
-        async move {
-            let outcome = if let Some(range) = sinkhole {
-                // A sinkholed answer (0.0.0.0 reaches this very VM): connecting proves nothing.
-                TcpOutcome::NotRun {
-                    reason: format!("answer is {range}, not a real destination"),
-                }
-            } else {
-                this.stop
-                    .within(async {
-                        let _permit = this.permits.acquire_owned().await.expect("never closed");
-                        tcp::connect(SocketAddr::new(addr, port), this.timeout).await
-                    })
-                    .await
-                    .unwrap_or_else(|halt| {
-                        halt.pick(TcpOutcome::DeadlineReached, TcpOutcome::Interrupted)
-                    })
-            };
-            TcpAttempt {
-                addr,
-                port,
-                origin,
-                outcome,
-            }
+impl Executor {
+    fn new(plan: &Plan, anchors: &[tls::Anchor], in_flight: usize, stop: Stop) -> Executor {
+        let timeout = Duration::from_millis(plan.timeouts.probe_ms);
+        Executor {
+            permits: Semaphore::new(in_flight),
+            timeout,
+            stop,
+            dns: dns::Dns::new(&plan.resolver, timeout),
+            names: plan.names.iter().map(|n| n.host.clone()).collect(),
+            verifiers: (!plan.tls.ports.is_empty())
+                .then(|| Arc::new(tls::Verifiers::new(plan, anchors))),
+            offline: Arc::new(tls::Verifiers::offline(anchors)),
+            routes: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl Connector {
-    fn datagram(
-        &self,
-        addr: IpAddr,
-        port: u16,
-        origin: Origin,
-    ) -> impl Future<Output = UdpProbe> + Send + 'static {
-        let this = self.clone();
-        async move {
-            let outcome = this
-                .stop
-                .within(async {
-                    let _permit = this.permits.acquire_owned().await.expect("never closed");
-                    udp::probe(addr, port, this.timeout).await
-                })
-                .await
-                .unwrap_or_else(|halt| {
-                    halt.pick(UdpOutcome::DeadlineReached, UdpOutcome::Interrupted)
-                });
-            UdpProbe {
-                addr,
-                port,
-                origin,
-                outcome,
-            }
-        }
+    /// `work` under the cap on probes in flight, ended by the deadline or a signal: the one
+    /// wrapper every step goes through.
+    async fn bounded<F: Future>(&self, work: F) -> Result<F::Output, Halt> {
+        self.stop
+            .within(async {
+                let _permit = self.permits.acquire().await.expect("never closed");
+                work.await
+            })
+            .await
     }
-}
 
-/// A probe task only ends by returning; a panic inside one is a bug worth surfacing as is.
-impl Connector {
-    fn handshake(
-        &self,
-        target: tls::Target,
-        verifiers: Arc<tls::Verifiers>,
-    ) -> impl Future<Output = TlsHandshake> + Send + 'static {
-        let this = self.clone();
-        async move {
-            let (addr, port, sni, origin, class) = (
-                target.addr,
-                target.port,
-                target.sni.clone(),
-                target.origin.clone(),
-                target.class,
-            );
-            this.stop
-                .within(async {
-                    let _permit = this.permits.acquire_owned().await.expect("never closed");
-                    tls::handshake(target, this.timeout, &verifiers).await
-                })
-                .await
-                .unwrap_or_else(|halt| TlsHandshake {
-                    addr,
-                    port,
-                    sni,
-                    origin,
-                    class,
-                    result: halt.pick(
-                        HandshakeResult::DeadlineReached,
-                        HandshakeResult::Interrupted,
-                    ),
-                    chain: Vec::new(),
-                    verification: None,
-                    local_time: chrono::Utc::now().timestamp(),
-                    via_proxy: None,
-                })
+    /// The route to `proxy`, resolved once per run.
+    async fn route(&self, proxy: Option<Proxy>) -> Option<tls::Via> {
+        let proxy = proxy?;
+        let mut routes = self.routes.lock().await;
+        if let Some(via) = routes.get(&proxy.addr) {
+            return Some(via.clone());
         }
-    }
-}
-
-impl Connector {
-    /// An HTTPS `Date` estimate from `target`, under the same cap and deadline.
-    fn date(
-        &self,
-        target: tls::Target,
-        verifiers: Arc<tls::Verifiers>,
-    ) -> impl Future<Output = Option<crate::evidence::DateSample>> + Send + 'static {
-        let this = self.clone();
-        async move {
-            this.stop
-                .within(async {
-                    let _permit = this.permits.acquire_owned().await.expect("never closed");
-                    let started = std::time::Instant::now();
-                    match tls::open_any(&target, this.timeout, &verifiers).await {
-                        Ok(stream) => {
-                            let connect_rtt = started.elapsed();
-                            let exchange = clock::http_date(
-                                &target.sni,
-                                target.addr,
-                                stream,
-                                chrono::Utc::now(),
-                                connect_rtt,
-                            );
-                            tokio::time::timeout(this.timeout, exchange).await.ok()
-                        }
-                        Err(detail) => Some(crate::evidence::DateSample {
-                            host: target.sni.clone(),
-                            addr: target.addr,
-                            outcome: crate::evidence::DateOutcome::Failed { detail },
-                        }),
-                    }
-                })
-                .await
-                .ok()
-                .flatten()
-        }
-    }
-}
-
-/// Each proxy's route, found once per run: a proxy named by host is resolved once, under the
-/// run's deadline, however many handshakes go through it (one lookup per address, one after
-/// another and outside the deadline, once took 40 s against a 4 s deadline).
-#[derive(Default)]
-struct Routes {
-    known: std::collections::HashMap<ProxyAddr, tls::Via>,
-}
-
-impl Routes {
-    async fn via(&mut self, proxy: &Proxy, dns: &dns::Dns, stop: &Stop) -> tls::Via {
-        if let Some(via) = self.known.get(&proxy.addr) {
-            return via.clone();
-        }
-        let via = stop
-            .within(proxy_route(proxy, dns))
+        let via = self
+            .stop
+            .within(proxy_route(&proxy, &self.dns))
             .await
             .unwrap_or_else(|halt| tls::Via {
                 addr: Err(format!(
@@ -616,8 +377,188 @@ impl Routes {
                 )),
                 label: proxy.label(),
             });
-        self.known.insert(proxy.addr.clone(), via.clone());
-        via
+        routes.insert(proxy.addr.clone(), via.clone());
+        Some(via)
+    }
+
+    async fn target(&self, step: TlsStep) -> tls::Target {
+        tls::Target {
+            via: self.route(step.via).await,
+            addr: step.addr,
+            port: step.port,
+            sni: step.sni,
+            origin: step.origin,
+            class: step.class,
+        }
+    }
+
+    fn verifiers(&self) -> Arc<tls::Verifiers> {
+        self.verifiers
+            .clone()
+            .unwrap_or_else(|| self.offline.clone())
+    }
+
+    /// Carries out one step; whatever happens, it returns what was seen.
+    async fn carry_out(self: Arc<Self>, step: Step) -> Done {
+        match step {
+            Step::Resolve { index } => {
+                let host = &self.names[index];
+                let resolution = self.bounded(self.dns.resolve(host)).await;
+                Done::Name(
+                    index,
+                    resolution.unwrap_or_else(|halt| {
+                        let pending =
+                            halt.pick(QueryOutcome::DeadlineReached, QueryOutcome::Interrupted);
+                        NameResolution {
+                            host: host.clone(),
+                            a: pending.clone(),
+                            aaaa: pending,
+                            elapsed_ms: 0,
+                        }
+                    }),
+                )
+            }
+            Step::Connect {
+                addr,
+                port,
+                origin,
+                sinkhole,
+            } => {
+                let outcome = match sinkhole {
+                    // A sinkholed answer (0.0.0.0 reaches this very VM): connecting proves
+                    // nothing.
+                    Some(range) => TcpOutcome::NotRun {
+                        reason: format!("answer is {range}, not a real destination"),
+                    },
+                    None => self
+                        .bounded(tcp::connect(SocketAddr::new(addr, port), self.timeout))
+                        .await
+                        .unwrap_or_else(|halt| {
+                            halt.pick(TcpOutcome::DeadlineReached, TcpOutcome::Interrupted)
+                        }),
+                };
+                Done::Tcp(TcpAttempt {
+                    addr,
+                    port,
+                    origin,
+                    outcome,
+                })
+            }
+            Step::Datagram { addr, port, origin } => {
+                let outcome = self
+                    .bounded(udp::probe(addr, port, self.timeout))
+                    .await
+                    .unwrap_or_else(|halt| {
+                        halt.pick(UdpOutcome::DeadlineReached, UdpOutcome::Interrupted)
+                    });
+                Done::Udp(UdpProbe {
+                    addr,
+                    port,
+                    origin,
+                    outcome,
+                })
+            }
+            Step::Handshake { tls: step } => {
+                let target = self.target(step).await;
+                let unfinished = |halt: Halt, t: &tls::Target| TlsHandshake {
+                    addr: t.addr,
+                    port: t.port,
+                    sni: t.sni.clone(),
+                    origin: t.origin.clone(),
+                    class: t.class,
+                    result: halt.pick(
+                        HandshakeResult::DeadlineReached,
+                        HandshakeResult::Interrupted,
+                    ),
+                    chain: Vec::new(),
+                    verification: None,
+                    local_time: chrono::Utc::now().timestamp(),
+                    via_proxy: None,
+                };
+                let fallback = tls::Target {
+                    via: None,
+                    sni: target.sni.clone(),
+                    origin: target.origin.clone(),
+                    ..target
+                };
+                let verifiers = self.verifiers();
+                let handshake = self
+                    .bounded(tls::handshake(target, self.timeout, &verifiers))
+                    .await;
+                Done::Tls(handshake.unwrap_or_else(|halt| unfinished(halt, &fallback)))
+            }
+            Step::Date { tls: step } => {
+                let target = self.target(step).await;
+                let verifiers = self.verifiers();
+                let sample = self.bounded(date(&target, self.timeout, &verifiers)).await;
+                Done::Date(sample.ok().flatten())
+            }
+            Step::Sntp { server } => {
+                let sample = self
+                    .bounded(clock::sntp(&server, &self.dns, self.timeout))
+                    .await;
+                Done::Ntp(sample.unwrap_or_else(|halt| NtpSample {
+                    server: server.server.clone(),
+                    origin: server.origin,
+                    source: server.source.clone(),
+                    addr: None,
+                    outcome: halt.pick(NtpOutcome::DeadlineReached, NtpOutcome::Interrupted),
+                }))
+            }
+            Step::Echo { host, path, via } => {
+                // Through the system proxy, a name resolved like every other proxy's.
+                let via = self.route(via).await;
+                let verifiers = self.verifiers();
+                let sample = self
+                    .bounded(gateway::echo(
+                        &host,
+                        &path,
+                        &self.dns,
+                        self.timeout,
+                        &verifiers,
+                        via,
+                    ))
+                    .await;
+                Done::Echo(sample.unwrap_or_else(|halt| {
+                    EchoSample {
+                        host: host.to_string(),
+                        addr: None,
+                        outcome: EchoOutcome::Failed {
+                            detail: halt
+                                .pick("still waiting at the overall deadline", "interrupted")
+                                .into(),
+                        },
+                    }
+                }))
+            }
+        }
+    }
+}
+
+/// An HTTPS `Date` estimate from `target` (htpdate's method).
+async fn date(
+    target: &tls::Target,
+    timeout: Duration,
+    verifiers: &tls::Verifiers,
+) -> Option<DateSample> {
+    let started = std::time::Instant::now();
+    match tls::open_any(target, timeout, verifiers).await {
+        Ok(stream) => {
+            let connect_rtt = started.elapsed();
+            let exchange = clock::http_date(
+                &target.sni,
+                target.addr,
+                stream,
+                chrono::Utc::now(),
+                connect_rtt,
+            );
+            tokio::time::timeout(timeout, exchange).await.ok()
+        }
+        Err(detail) => Some(DateSample {
+            host: target.sni.clone(),
+            addr: target.addr,
+            outcome: DateOutcome::Failed { detail },
+        }),
     }
 }
 

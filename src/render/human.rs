@@ -7,6 +7,7 @@ use super::Painter;
 use crate::diagnose::{CheckStatus, Severity, Verdict};
 use crate::evidence::{ResolverState, secs};
 use crate::exit::Exit;
+use crate::plan::schedule::{ANY_ADDRESS, Action, Schedule, Step};
 use crate::plan::{Origin, Plan};
 use crate::report::Report;
 
@@ -169,17 +170,18 @@ pub fn dry_run(
         .map(|n| n.host.as_str().len())
         .max()
         .unwrap_or(0);
-    for name in &plan.names {
-        let then = if name.ports.is_empty() {
-            "no connect".to_string()
-        } else {
-            format!("then TCP {} to every answer", join_ports(&name.ports))
-        };
+    // Everything below is the schedule the run would follow, not a description of it.
+    let mut schedule = Schedule::new(plan);
+    let start = schedule.start();
+    for index in 0..plan.names.len() {
+        let name = &plan.names[index];
+        let actions = schedule.each_address(index, ANY_ADDRESS, false);
         writeln!(
             out,
-            "  {:host_width$}  {:10}  {then}",
+            "  {:host_width$}  {:10}  {}",
             name.host.as_str(),
-            name.role.to_string()
+            name.role.to_string(),
+            each_answer(plan, &name.ports, &actions)
         )?;
     }
     for (whose, proxy) in [
@@ -200,68 +202,64 @@ pub fn dry_run(
             )?;
         }
     }
-    if !plan.tls.ports.is_empty() {
-        writeln!(
-            out,
-            "TLS handshake (no application data) on port(s) {} of every answer",
-            join_ports(&plan.tls.ports)
-        )?;
-    }
-    if !plan.udp.ports.is_empty() {
-        writeln!(
-            out,
-            "UDP: one QUIC-shaped datagram on port(s) {} of every answer",
-            join_ports(&plan.udp.ports)
-        )?;
-    }
-    if let Some(echo) = plan
-        .gateway
-        .as_ref()
-        .and_then(|g| Some((g.echo.as_ref()?, &g.echo_path)))
+    // One line per fixed address: its steps, in the schedule's order.
+    let mut fixed: Vec<(std::net::IpAddr, String, Vec<String>)> = Vec::new();
+    let mut on = |addr: std::net::IpAddr, origin: &Origin, what: String| match fixed
+        .iter_mut()
+        .find(|(a, _, _)| *a == addr)
     {
-        writeln!(
-            out,
-            "Echo: GET https://{}{} (TCP/443): the address this VM is seen with",
-            echo.0, echo.1
-        )?;
-    }
-    if !plan.ntp_servers.is_empty() {
-        writeln!(out, "NTP (UDP/123, one SNTP request each):")?;
-        for server in &plan.ntp_servers {
-            writeln!(
-                out,
+        Some((_, _, parts)) => parts.push(what),
+        None => fixed.push((addr, origin_label(origin), vec![what])),
+    };
+    let mut ntp = Vec::new();
+    for step in &start {
+        match step {
+            Step::Connect {
+                addr, port, origin, ..
+            } => on(*addr, origin, format!("TCP {port}")),
+            Step::Datagram { addr, port, origin } => on(*addr, origin, format!("UDP {port}")),
+            Step::Handshake { tls } => on(
+                tls.addr,
+                &tls.origin,
+                format!(
+                    "TLS {} (SNI {}){}",
+                    tls.port,
+                    tls.sni,
+                    via_label(tls.via.as_ref())
+                ),
+            ),
+            Step::Sntp { server } => ntp.push(format!(
                 "  {:39}  {:?} · {}",
                 server.server, server.origin, server.source
-            )?;
+            )),
+            Step::Echo { host, path, via } => writeln!(
+                out,
+                "Echo: GET https://{host}{path} (TCP/443){}: the address this VM is seen with",
+                via_label(via.as_ref())
+            )?,
+            Step::Resolve { .. } | Step::Date { .. } => {}
         }
     }
-    if plan.clock.is_some()
-        && plan
-            .names
-            .iter()
-            .any(|n| n.role == crate::profile::Role::Control)
-    {
+    if !ntp.is_empty() {
         writeln!(
             out,
-            "HTTPS HEAD / to the first control host answer, for its Date header (clock estimate)"
+            "NTP (UDP/123, one SNTP request each):\n{}",
+            ntp.join("\n")
         )?;
     }
-    if !plan.fixed_targets.is_empty() {
+    if !fixed.is_empty() {
         writeln!(
             out,
-            "TCP {} to {} fixed address(es):",
-            join_ports(&plan.fixed_ports),
-            plan.fixed_targets.len()
+            "{} fixed address(es), probed while DNS is asked:",
+            fixed.len()
         )?;
-        for target in &plan.fixed_targets {
-            let why = match &target.origin {
-                Origin::Published => "published broker address".to_string(),
-                Origin::RangeSample { range } => format!("sample of {range}"),
-                Origin::User { spec } => format!("--target {spec}"),
-                Origin::SavedChain { file } => format!("saved chain {file}"),
-                Origin::Name { host, .. } => host.to_string(),
-            };
-            writeln!(out, "  {:39}  {why}", target.addr.to_string())?;
+        for (addr, origin, parts) in &fixed {
+            writeln!(
+                out,
+                "  {:39}  {} · {origin}",
+                addr.to_string(),
+                parts.join(", ")
+            )?;
         }
     }
     writeln!(
@@ -275,6 +273,53 @@ pub fn dry_run(
         },
         plan.zen
     )
+}
+
+/// What every answer of a name gets, from the schedule's actions.
+fn each_answer(plan: &Plan, ports: &[u16], actions: &[Action]) -> String {
+    if ports.is_empty() {
+        return "no connect".into();
+    }
+    let mut parts = vec![format!("then TCP {} to every answer", join_ports(ports))];
+    let udp: Vec<u16> = ports
+        .iter()
+        .copied()
+        .filter(|p| plan.udp.ports.contains(p))
+        .collect();
+    if !udp.is_empty() {
+        parts.push(format!("UDP {} datagram", join_ports(&udp)));
+    }
+    for action in actions {
+        match action {
+            Action::Handshake {
+                port, class, via, ..
+            } => parts.push(format!(
+                "TLS {port} ({} chain){}",
+                format!("{class:?}").to_lowercase(),
+                via_label(via.as_ref())
+            )),
+            Action::Date { port, .. } => parts.push(format!(
+                "HTTPS Date on {port} (the clock's fallback, first answer)"
+            )),
+            Action::Connect { .. } => {}
+        }
+    }
+    parts.join(" · ")
+}
+
+fn via_label(via: Option<&crate::plan::proxy::Proxy>) -> String {
+    via.map(|p| format!(" via proxy {}", p.addr))
+        .unwrap_or_default()
+}
+
+fn origin_label(origin: &Origin) -> String {
+    match origin {
+        Origin::Published => "published broker address".to_string(),
+        Origin::RangeSample { range } => format!("sample of {range}"),
+        Origin::User { spec } => format!("--target {spec}"),
+        Origin::SavedChain { file } => format!("saved chain {file}"),
+        Origin::Name { host, .. } => host.to_string(),
+    }
 }
 
 fn join_ports(ports: &[u16]) -> String {

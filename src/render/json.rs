@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::evidence::ResolverState;
 use crate::plan::Plan;
+use crate::plan::schedule::{ANY_ADDRESS, Action, Schedule, Step};
 use crate::report::Report;
 
 /// Writes the report, pretty-printed, with a final newline.
@@ -20,17 +21,34 @@ struct DryRun<'a> {
     dry_run: bool,
     resolver: &'a ResolverState,
     plan: &'a Plan,
+    /// The schedule's first steps, as the run would take them.
+    schedule: Vec<Step>,
+    /// What every answer of each name would get.
+    each_answer: Vec<EachAnswer>,
+}
+
+#[derive(Serialize)]
+struct EachAnswer {
+    host: String,
+    actions: Vec<Action>,
 }
 
 /// Writes the dry-run plan.
 pub fn dry_run(out: &mut dyn Write, plan: &Plan, resolver: &ResolverState) -> io::Result<()> {
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &DryRun {
+    serde_json::to_writer_pretty(&mut *out, &{
+        let mut schedule = Schedule::new(plan);
+        DryRun {
             dry_run: true,
             resolver,
             plan,
-        },
-    )?;
+            schedule: schedule.start(),
+            each_answer: (0..plan.names.len())
+                .map(|index| EachAnswer {
+                    host: plan.names[index].host.to_string(),
+                    actions: schedule.each_address(index, ANY_ADDRESS, false),
+                })
+                .collect(),
+        }
+    })?;
     writeln!(out)
 }

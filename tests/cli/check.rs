@@ -379,3 +379,51 @@ fn cname_chains_are_recorded() {
     assert_eq!(a["cname_chain"], serde_json::json!(["dc1.broker.zpa.test"]));
     assert_eq!(a["addresses"], serde_json::json!([addr.to_string()]));
 }
+
+/// `--dry-run` prints the schedule the run follows (the same pure function decides both):
+/// a `--target` gets its connects and, on 443, the handshake under the broker's name.
+#[test]
+fn dry_run_prints_the_schedule() {
+    let json = run(&[
+        "check",
+        "--dry-run",
+        "--target",
+        "198.18.0.9",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let steps = json.json()["schedule"].as_array().unwrap().clone();
+    let has = |kind: &str, port: u64| {
+        steps.iter().any(|s| {
+            s["step"] == kind && s["addr"] == "198.18.0.9" && s["port"].as_u64() == Some(port)
+        })
+    };
+    assert!(has("connect", 443) && has("connect", 9000), "{steps:?}");
+    assert!(
+        has("handshake", 443) && !has("handshake", 9000),
+        "{steps:?}"
+    );
+    let human = run(&["check", "--dry-run", "--target", "198.18.0.9"]);
+    assert!(
+        human.stdout.contains(
+            "TCP 443, TLS 443 (SNI co2br.prod.zpath.net), TCP 9000 · --target 198.18.0.9"
+        ),
+        "{}",
+        human.stdout
+    );
+    let each = run(&["check", "--dry-run", "--format", "json"]);
+    let answers = each.json()["each_answer"].as_array().unwrap().clone();
+    let dates: usize = answers
+        .iter()
+        .map(|a| {
+            a["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["action"] == "date")
+                .count()
+        })
+        .sum();
+    assert_eq!(dates, 1, "one HTTPS Date per run: {answers:?}");
+}

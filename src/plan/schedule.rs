@@ -1,0 +1,489 @@
+//! The probe schedule: every step a run takes, decided by one pure function of the plan and
+//! each answer.
+//!
+//! Which addresses to connect to, which of them get a TLS handshake and through which proxy,
+//! which one gives the HTTPS `Date`, what a sinkholed answer means: decided here, without a
+//! network, table-tested below, and printed by `--dry-run`. The executor
+//! ([`crate::probe::run`]) only carries the steps out (tailscale's netcheck keeps the same
+//! split: a pure plan of probes, then the I/O).
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::proxy::Proxy;
+use super::{NtpServerPlan, Origin, Plan, TrustClass};
+use crate::profile::Hostname;
+
+/// One thing a run does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// A and AAAA for the plan's name `index`.
+    Resolve {
+        /// Its position in `plan.names`.
+        index: usize,
+    },
+    /// A TCP connect. A `sinkhole` answer (0.0.0.0 reaches this very VM) is recorded as not
+    /// run, with the reason: connecting would prove nothing.
+    Connect {
+        /// Where.
+        addr: IpAddr,
+        /// Which port.
+        port: u16,
+        /// Why.
+        origin: Origin,
+        /// The special-purpose class of the address, when it is one outside the Zen ranges.
+        sinkhole: Option<&'static str>,
+    },
+    /// One QUIC-shaped datagram.
+    Datagram {
+        /// Where.
+        addr: IpAddr,
+        /// Which port.
+        port: u16,
+        /// Why.
+        origin: Origin,
+    },
+    /// A TLS handshake (no application data).
+    Handshake {
+        /// Where and how.
+        #[serde(flatten)]
+        tls: TlsStep,
+    },
+    /// An HTTPS `Date` estimate (htpdate's method), from the first control host's answer:
+    /// the clock's fallback when UDP/123 is blocked.
+    Date {
+        /// Where and how.
+        #[serde(flatten)]
+        tls: TlsStep,
+    },
+    /// One SNTP request.
+    Sntp {
+        /// The server.
+        #[serde(flatten)]
+        server: NtpServerPlan,
+    },
+    /// A forwarding connector's echo page: the address this VM is seen with.
+    Echo {
+        /// The page's host.
+        host: Hostname,
+        /// Its path.
+        path: String,
+        /// The system proxy it goes through, if any.
+        via: Option<Proxy>,
+    },
+}
+
+/// Where a handshake goes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TlsStep {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// The server name sent.
+    pub sni: String,
+    /// Why.
+    pub origin: Origin,
+    /// What chain it should present.
+    pub class: TrustClass,
+    /// The explicit proxy to tunnel through, if the connector (or the system's tools) would.
+    pub via: Option<Proxy>,
+}
+
+/// The schedule of one run: what has been decided so far, so that an address answered for
+/// two names is connected to once, and only one `Date` is asked.
+#[derive(Debug)]
+pub struct Schedule<'a> {
+    plan: &'a Plan,
+    seen: HashSet<(IpAddr, u16)>,
+    dated: bool,
+}
+
+impl<'a> Schedule<'a> {
+    /// A schedule for `plan`, nothing decided yet.
+    pub fn new(plan: &'a Plan) -> Schedule<'a> {
+        Schedule {
+            plan,
+            seen: HashSet::new(),
+            dated: false,
+        }
+    }
+
+    /// What needs no answer: the fixed addresses (with a handshake for `--target`s on a TLS
+    /// port, under the broker name the connector would send), the echo page, the time
+    /// servers, and every name's lookup.
+    pub fn start(&mut self) -> Vec<Step> {
+        let plan = self.plan;
+        let mut steps = Vec::new();
+        for target in &plan.fixed_targets {
+            let user = matches!(target.origin, Origin::User { .. });
+            for &port in &plan.fixed_ports {
+                if self.seen.insert((target.addr, port)) {
+                    steps.push(Step::Connect {
+                        addr: target.addr,
+                        port,
+                        origin: target.origin.clone(),
+                        sinkhole: None,
+                    });
+                }
+                if user && plan.udp.ports.contains(&port) {
+                    steps.push(Step::Datagram {
+                        addr: target.addr,
+                        port,
+                        origin: target.origin.clone(),
+                    });
+                }
+                if let (true, true, Some(sni)) =
+                    (user, plan.tls.ports.contains(&port), &plan.address_sni)
+                {
+                    steps.push(Step::Handshake {
+                        tls: TlsStep {
+                            addr: target.addr,
+                            port,
+                            sni: sni.clone(),
+                            origin: target.origin.clone(),
+                            class: TrustClass::Broker,
+                            via: plan
+                                .proxy_for(TrustClass::Broker, sni, target.addr)
+                                .cloned(),
+                        },
+                    });
+                }
+            }
+        }
+        if let Some((host, path)) = plan
+            .gateway
+            .as_ref()
+            .and_then(|g| Some((g.echo.clone()?, g.echo_path.clone())))
+        {
+            // The echo page is a control-plane fetch: the system proxy applies, by name.
+            let via = plan
+                .proxy_for(TrustClass::Control, host.as_str(), [0, 0, 0, 0].into())
+                .cloned();
+            steps.push(Step::Echo { host, path, via });
+        }
+        steps.extend(
+            plan.ntp_servers
+                .iter()
+                .cloned()
+                .map(|server| Step::Sntp { server }),
+        );
+        steps.extend((0..plan.names.len()).map(|index| Step::Resolve { index }));
+        steps
+    }
+
+    /// What follows the answer for name `index`: each address on each of the name's ports,
+    /// its datagram and handshake, and the run's one `Date`.
+    pub fn answered(&mut self, index: usize, addresses: &[IpAddr]) -> Vec<Step> {
+        let plan = self.plan;
+        let spec = &plan.names[index];
+        let origin = Origin::Name {
+            host: spec.host.clone(),
+            role: spec.role,
+        };
+        let mut steps = Vec::new();
+        for &addr in addresses {
+            // Declared ranges are trusted whatever their class: that is how labs and private
+            // deployments name their own brokers.
+            let sinkhole =
+                crate::address::special_purpose(addr).filter(|_| !plan.zen.contains(addr));
+            let first = |seen: &mut HashSet<(IpAddr, u16)>, port| seen.insert((addr, port));
+            let tls = |port, sni: String, class, via| TlsStep {
+                addr,
+                port,
+                sni,
+                origin: origin.clone(),
+                class,
+                via,
+            };
+            for action in self.each_address(index, addr, sinkhole.is_some()) {
+                match action {
+                    Action::Connect { port } if first(&mut self.seen, port) => {
+                        steps.push(Step::Connect {
+                            addr,
+                            port,
+                            origin: origin.clone(),
+                            sinkhole,
+                        });
+                        if sinkhole.is_none() && plan.udp.ports.contains(&port) {
+                            steps.push(Step::Datagram {
+                                addr,
+                                port,
+                                origin: origin.clone(),
+                            });
+                        }
+                    }
+                    Action::Connect { .. } => {}
+                    Action::Handshake {
+                        port,
+                        sni,
+                        class,
+                        via,
+                    } => steps.push(Step::Handshake {
+                        tls: tls(port, sni, class, via),
+                    }),
+                    Action::Date {
+                        port,
+                        sni,
+                        class,
+                        via,
+                    } => steps.push(Step::Date {
+                        tls: tls(port, sni, class, via),
+                    }),
+                }
+            }
+        }
+        steps
+    }
+
+    /// What every answer address of name `index` gets (the address-free half of
+    /// [`Schedule::answered`], which `--dry-run` prints): a connect per port, a handshake on
+    /// the TLS ports when the name's role has one and the answer is no sinkhole, and the run's
+    /// one `Date` from the first control host. The proxy is the one the connector would use
+    /// for `addr` (a bypass list may name addresses); [`ANY_ADDRESS`] asks by name alone.
+    pub fn each_address(&mut self, index: usize, addr: IpAddr, sinkhole: bool) -> Vec<Action> {
+        let plan = self.plan;
+        let spec = &plan.names[index];
+        let class = TrustClass::from(spec.role);
+        let mut actions = Vec::new();
+        for &port in &spec.ports {
+            actions.push(Action::Connect { port });
+            if sinkhole || !spec.role.handshakes() || !plan.tls.ports.contains(&port) {
+                continue;
+            }
+            let sni = spec.host.to_string();
+            let via = plan.proxy_for(class, spec.host.as_str(), addr).cloned();
+            if class == TrustClass::Control && !self.dated && plan.clock.is_some() {
+                self.dated = true;
+                actions.push(Action::Date {
+                    port,
+                    sni: sni.clone(),
+                    class,
+                    via: via.clone(),
+                });
+            }
+            actions.push(Action::Handshake {
+                port,
+                sni,
+                class,
+                via,
+            });
+        }
+        actions
+    }
+}
+
+/// Stands for "any address" where only a name can decide (`--dry-run`, before any answer):
+/// a proxy's bypass is then judged by the name alone.
+pub const ANY_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
+/// What one answer address gets, before the address is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// A TCP connect (with a datagram on a UDP port).
+    Connect {
+        /// Which port.
+        port: u16,
+    },
+    /// A TLS handshake.
+    Handshake {
+        /// Which port.
+        port: u16,
+        /// The server name sent.
+        sni: String,
+        /// What chain it should present.
+        class: TrustClass,
+        /// Through which proxy.
+        via: Option<Proxy>,
+    },
+    /// The run's one HTTPS `Date`.
+    Date {
+        /// Which port.
+        port: u16,
+        /// The server name sent.
+        sni: String,
+        /// What chain it should present.
+        class: TrustClass,
+        /// Through which proxy.
+        via: Option<Proxy>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Overrides, SystemConfig, TargetSpec, plan};
+    use crate::profile::{self, Profile};
+    use std::path::Path;
+
+    fn app() -> Profile {
+        profile::load("app-connector").unwrap()
+    }
+
+    fn kinds(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Resolve { index } => format!("resolve {index}"),
+                Step::Connect {
+                    addr,
+                    port,
+                    sinkhole,
+                    ..
+                } => match sinkhole {
+                    Some(class) => format!("record {addr}:{port} ({class})"),
+                    None => format!("connect {addr}:{port}"),
+                },
+                Step::Datagram { addr, port, .. } => format!("datagram {addr}:{port}"),
+                Step::Handshake { tls: t } => format!(
+                    "tls {}:{} {}{}",
+                    t.addr,
+                    t.port,
+                    t.sni,
+                    t.via
+                        .as_ref()
+                        .map(|p| format!(" via {}", p.addr))
+                        .unwrap_or_default()
+                ),
+                Step::Date { tls: t } => format!("date {}:{}", t.addr, t.port),
+                Step::Sntp { server } => format!("sntp {}", server.server),
+                Step::Echo { host, .. } => format!("echo {host}"),
+            })
+            .collect()
+    }
+
+    fn index_of(plan: &Plan, host: &str) -> usize {
+        plan.names
+            .iter()
+            .position(|n| n.host.as_str() == host)
+            .unwrap()
+    }
+
+    /// answer → the steps that follow it, for the default profile.
+    #[test]
+    fn each_answer_decides_its_steps() {
+        let plan = plan(
+            &app(),
+            &Overrides::default(),
+            &SystemConfig::default(),
+            Path::new("/"),
+        );
+        let broker = index_of(&plan, "co2br.prod.zpath.net");
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let cases: &[(&str, &[&str])] = &[
+            // A Zen answer: both ports, a handshake on 443.
+            (
+                "165.225.112.252",
+                &[
+                    "connect 165.225.112.252:443",
+                    "tls 165.225.112.252:443 co2br.prod.zpath.net",
+                    "connect 165.225.112.252:9000",
+                ],
+            ),
+            // A sinkhole: recorded, never connected to, no handshake.
+            (
+                "0.0.0.0",
+                &[
+                    "record 0.0.0.0:443 (unspecified (0.0.0.0/8))",
+                    "record 0.0.0.0:9000 (unspecified (0.0.0.0/8))",
+                ],
+            ),
+        ];
+        for (answer, expected) in cases {
+            let mut schedule = Schedule::new(&plan);
+            let steps = kinds(&schedule.answered(broker, &[ip(answer)]));
+            let expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+            assert_eq!(steps, expected, "{answer}");
+        }
+    }
+
+    #[test]
+    fn an_address_answered_twice_is_connected_to_once_and_one_date_is_asked() {
+        let plan = plan(
+            &app(),
+            &Overrides::default(),
+            &SystemConfig::default(),
+            Path::new("/"),
+        );
+        let controls: Vec<usize> = plan
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.role == crate::profile::Role::Control)
+            .map(|(i, _)| i)
+            .collect();
+        assert!(controls.len() >= 2, "the default profile has control hosts");
+        let addr: IpAddr = "104.16.0.1".parse().unwrap();
+        let mut schedule = Schedule::new(&plan);
+        let first = kinds(&schedule.answered(controls[0], &[addr]));
+        let second = kinds(&schedule.answered(controls[1], &[addr]));
+        assert_eq!(first.iter().filter(|s| s.starts_with("date")).count(), 1);
+        assert!(second.iter().all(|s| !s.starts_with("date")), "{second:?}");
+        assert!(
+            second.iter().all(|s| !s.starts_with("connect")),
+            "{second:?}"
+        );
+        // Each name still gets its own handshake: the SNI differs.
+        assert!(second.iter().any(|s| s.starts_with("tls")), "{second:?}");
+    }
+
+    #[test]
+    fn a_target_gets_the_broker_name_and_the_connector_proxy() {
+        let overrides = Overrides {
+            targets: vec!["198.18.0.9".parse::<TargetSpec>().unwrap()],
+            ..Overrides::default()
+        };
+        let system = SystemConfig {
+            proxies: crate::plan::proxy::Proxies {
+                connector: crate::plan::proxy::parse_proxy("192.0.2.8:3128", "file", vec![]),
+                system: None,
+            },
+            configured_ntp: Vec::new(),
+        };
+        let plan = plan(&app(), &overrides, &system, Path::new("/"));
+        let steps = kinds(&Schedule::new(&plan).start());
+        assert!(
+            steps.contains(&"tls 198.18.0.9:443 co2br.prod.zpath.net via 192.0.2.8:3128".into()),
+            "{steps:?}"
+        );
+        assert!(
+            steps.contains(&"connect 198.18.0.9:9000".to_string()),
+            "{steps:?}"
+        );
+        assert!(steps.iter().all(|s| !s.starts_with("resolve")), "{steps:?}");
+    }
+
+    /// The connector's proxy bypass may name addresses: each answer is judged on its own.
+    #[test]
+    fn a_bypass_by_address_is_judged_per_answer() {
+        let system = SystemConfig {
+            proxies: crate::plan::proxy::Proxies {
+                connector: crate::plan::proxy::parse_proxy(
+                    "192.0.2.8:3128",
+                    "file",
+                    vec!["165.225.0.0/16".into()],
+                ),
+                system: None,
+            },
+            configured_ntp: Vec::new(),
+        };
+        let plan = plan(&app(), &Overrides::default(), &system, Path::new("/"));
+        let broker = index_of(&plan, "co2br.prod.zpath.net");
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let steps = kinds(
+            &Schedule::new(&plan).answered(broker, &[ip("165.225.112.252"), ip("136.226.0.10")]),
+        );
+        assert!(
+            steps.contains(&"tls 165.225.112.252:443 co2br.prod.zpath.net".into()),
+            "{steps:?}"
+        );
+        assert!(
+            steps.contains(&"tls 136.226.0.10:443 co2br.prod.zpath.net via 192.0.2.8:3128".into()),
+            "{steps:?}"
+        );
+    }
+}
