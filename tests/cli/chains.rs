@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
+use crate::support::loopback::LoopbackLab;
 use crate::support::tls_server::{BrokerMode, TlsBroker};
 use crate::support::*;
 
@@ -191,22 +192,7 @@ fn regenerate_chain_fixtures() {
 /// A loopback lab whose brokers present `chain`: dnsmasq answers the lab's names with a
 /// fresh loopback address where a TLS broker listens on 443 and a TCP one on 9000.
 fn tls_lab(mode: BrokerMode) -> Option<(Dnsmasq, TlsBroker)> {
-    if !require(have_dnsmasq(), "dnsmasq is not installed")
-        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
-    {
-        return None;
-    }
-    let addr = fresh_loopback();
-    let broker = TlsBroker::start(addr, mode);
-    let dns = Dnsmasq::start(
-        std::net::Ipv4Addr::LOCALHOST,
-        0,
-        &[
-            Answer::A("broker.zpa.test", addr),
-            Answer::A("api.zpa.test", addr),
-        ],
-    );
-    Some((dns, broker))
+    LoopbackLab::up(|addr| TlsBroker::start(addr, mode)).map(|lab| (lab.dns, lab.broker))
 }
 
 fn chain(dir: &str) -> BrokerMode {
@@ -346,23 +332,12 @@ fn profile_with_control_host(dir: &Path) -> String {
 
 #[test]
 fn a_public_ca_control_host_passes_and_its_interception_warns() {
-    if !require(have_dnsmasq(), "dnsmasq is not installed")
-        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
-    {
+    let Some(lab) = LoopbackLab::with_control(TlsBroker::genuine, |at| {
+        TlsBroker::start(at, chain("control-public"))
+    }) else {
         return;
-    }
-    let (broker_addr, control_addr) = (fresh_loopback(), fresh_loopback());
-    let _broker = TlsBroker::genuine(broker_addr);
-    let _control = TlsBroker::start(control_addr, chain("control-public"));
-    let dns = Dnsmasq::start(
-        std::net::Ipv4Addr::LOCALHOST,
-        0,
-        &[
-            Answer::A("broker.zpa.test", broker_addr),
-            Answer::A("api.zpa.test", broker_addr),
-            Answer::A("dist.zpa.test", control_addr),
-        ],
-    );
+    };
+    let dns = &lab.dns;
     let dir = tempfile::tempdir().unwrap();
     let profile = profile_with_control_host(dir.path());
     let server = dns.addr.to_string();

@@ -1,34 +1,9 @@
 //! `check` against the loopback lab: dnsmasq answering the lab's names, brokers listening
 //! on per-test loopback addresses at the real ports 443 and 9000.
 
+use crate::support::loopback::LoopbackLab;
 use crate::support::tls_server::TlsBroker;
 use crate::support::*;
-
-/// A lab whose broker and enrollment names resolve to one fresh loopback address.
-struct Lab {
-    dns: Dnsmasq,
-    addr: std::net::Ipv4Addr,
-}
-
-fn lab() -> Option<Lab> {
-    if !require(
-        have_dnsmasq(),
-        "dnsmasq is not installed (apt-get install dnsmasq-base)",
-    ) || !require(is_root(), "binding 127.77.x.y:443 needs root")
-    {
-        return None;
-    }
-    let addr = fresh_loopback();
-    let dns = Dnsmasq::start(
-        std::net::Ipv4Addr::LOCALHOST,
-        0,
-        &[
-            Answer::A("broker.zpa.test", addr),
-            Answer::A("api.zpa.test", addr),
-        ],
-    );
-    Some(Lab { dns, addr })
-}
 
 fn check(dns: &Dnsmasq, extra: &[&str]) -> Run {
     check_via(dns.addr, extra)
@@ -36,9 +11,10 @@ fn check(dns: &Dnsmasq, extra: &[&str]) -> Run {
 
 #[test]
 fn healthy_lab_is_ready() {
-    let Some(lab) = lab() else { return };
-    let _brokers = TlsBroker::genuine(lab.addr);
-    let run = check(&lab.dns, &[]);
+    let Some(lab) = LoopbackLab::up(TlsBroker::genuine) else {
+        return;
+    };
+    let run = lab.check(&[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.summary()
@@ -56,9 +32,10 @@ fn healthy_lab_is_ready() {
 
 #[test]
 fn port_9000_closed_is_ranked_first_with_443_as_counter_evidence() {
-    let Some(lab) = lab() else { return };
-    let _brokers = TlsBroker::genuine_without_9000(lab.addr);
-    let run = check(&lab.dns, &["--format", "json"]);
+    let Some(lab) = LoopbackLab::up(TlsBroker::genuine_without_9000) else {
+        return;
+    };
+    let run = lab.check(&["--format", "json"]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let report = run.json();
     assert_eq!(

@@ -1,9 +1,9 @@
 //! The clock check against a scripted SNTP responder and an HTTPS host with a skewed `Date`,
 //! both on loopback, behind a healthy lab (so the clock is the only thing wrong).
 
-use std::net::Ipv4Addr;
 use std::path::Path;
 
+use crate::support::loopback::LoopbackLab;
 use crate::support::sntp::{Sntp, SntpServer};
 use crate::support::tls_server::{BrokerMode, TlsBroker};
 use crate::support::*;
@@ -17,28 +17,15 @@ fn clock_profile(dir: &Path) -> String {
 /// A healthy lab whose control host serves a `Date` `date_offset` seconds off; the SNTP
 /// responder answers as `ntp` says. Returns the run.
 fn run_clock(ntp: Sntp, date_offset: f64, extra: &[&str]) -> Option<Run> {
-    if !require(have_dnsmasq(), "dnsmasq is not installed")
-        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
-    {
-        return None;
-    }
-    let (broker, control) = (fresh_loopback(), fresh_loopback());
-    let _broker = TlsBroker::genuine(broker);
     let control_dir = repo("fixtures/chains/control-public");
-    let _control = TlsBroker::dated(
-        control,
-        BrokerMode::chain(&control_dir.join("chain.pem"), &control_dir.join("key.pem")),
-        date_offset,
-    );
-    let dns = Dnsmasq::start(
-        Ipv4Addr::LOCALHOST,
-        0,
-        &[
-            Answer::A("broker.zpa.test", broker),
-            Answer::A("api.zpa.test", broker),
-            Answer::A("dist.zpa.test", control),
-        ],
-    );
+    let lab = LoopbackLab::with_control(TlsBroker::genuine, |at| {
+        TlsBroker::dated(
+            at,
+            BrokerMode::chain(&control_dir.join("chain.pem"), &control_dir.join("key.pem")),
+            date_offset,
+        )
+    })?;
+    let dns = &lab.dns;
     let sntp = SntpServer::start(ntp);
     let dir = tempfile::tempdir().unwrap();
     let profile = clock_profile(dir.path());

@@ -1,29 +1,15 @@
 //! `gate`: retry until ready or until the wait runs out, against loopback servers.
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::TcpListener;
 use std::time::Duration;
 
+use crate::support::loopback::LoopbackLab;
 use crate::support::tls_server::TlsBroker;
 use crate::support::*;
 
-fn lab() -> Option<(Dnsmasq, TlsBroker, Ipv4Addr)> {
-    if !require(have_dnsmasq(), "dnsmasq is not installed")
-        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
-    {
-        return None;
-    }
-    let addr = fresh_loopback();
-    // 443 answers from the start; 9000 is the part that "comes up later".
-    let broker = TlsBroker::genuine_without_9000(addr);
-    let dns = Dnsmasq::start(
-        Ipv4Addr::LOCALHOST,
-        0,
-        &[
-            Answer::A("broker.zpa.test", addr),
-            Answer::A("api.zpa.test", addr),
-        ],
-    );
-    Some((dns, broker, addr))
+/// The loopback lab with 443 answering from the start; 9000 is the part that "comes up later".
+fn lab() -> Option<LoopbackLab> {
+    LoopbackLab::up(TlsBroker::genuine_without_9000)
 }
 
 fn gate(dns: &Dnsmasq, wait: &str, report: &std::path::Path) -> Run {
@@ -56,9 +42,10 @@ fn gate_with(dns: &Dnsmasq, wait: &str, report: &std::path::Path, extra: &[&str]
 
 #[test]
 fn a_network_that_comes_up_passes_before_the_deadline() {
-    let Some((dns, _broker, addr)) = lab() else {
+    let Some(lab) = lab() else {
         return;
     };
+    let (dns, addr) = (&lab.dns, lab.addr);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("gate/report.json");
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -67,7 +54,7 @@ fn a_network_that_comes_up_passes_before_the_deadline() {
         let _listener = TcpListener::bind((addr, 9000)).unwrap();
         let _ = stopped.recv_timeout(Duration::from_secs(30));
     });
-    let run = gate(&dns, "20s", &report);
+    let run = gate(dns, "20s", &report);
     let _ = stop.send(());
     late.join().unwrap();
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -92,12 +79,13 @@ fn a_network_that_comes_up_passes_before_the_deadline() {
 
 #[test]
 fn a_network_that_never_comes_up_blocks_at_the_deadline() {
-    let Some((dns, _broker, _)) = lab() else {
+    let Some(lab) = lab() else {
         return;
     };
+    let dns = &lab.dns;
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let run = gate(&dns, "2s", &report);
+    let run = gate(dns, "2s", &report);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert!(run.stdout.lines().count() >= 2, "{}", run.stdout);
     assert!(
@@ -114,13 +102,14 @@ fn a_network_that_never_comes_up_blocks_at_the_deadline() {
 /// format gate cannot honour is refused rather than ignored.
 #[test]
 fn gate_honours_output_and_refuses_other_formats() {
-    let Some((dns, _broker, _)) = lab() else {
+    let Some(lab) = lab() else {
         return;
     };
+    let dns = &lab.dns;
     let dir = tempfile::tempdir().unwrap();
     let (report, output) = (dir.path().join("report.json"), dir.path().join("also.json"));
     let output_arg = output.display().to_string();
-    let run = gate_with(&dns, "1s", &report, &["--output", &output_arg]);
+    let run = gate_with(dns, "1s", &report, &["--output", &output_arg]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     let also: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
@@ -129,6 +118,6 @@ fn gate_honours_output_and_refuses_other_formats() {
             .to_string()
             .contains("egress.tcp_9000_blocked")
     );
-    let refused = gate_with(&dns, "1s", &report, &["--format", "json"]);
+    let refused = gate_with(dns, "1s", &report, &["--format", "json"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
 }

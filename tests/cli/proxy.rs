@@ -4,6 +4,7 @@
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::{Child, Command, Stdio};
 
+use crate::support::loopback::LoopbackLab;
 use crate::support::tls_server::TlsBroker;
 use crate::support::*;
 
@@ -64,23 +65,8 @@ fn root_with_proxy(proxy: &str) -> tempfile::TempDir {
     root
 }
 
-fn lab() -> Option<(Dnsmasq, TlsBroker)> {
-    if !require(have_dnsmasq(), "dnsmasq is not installed")
-        || !require(is_root(), "brokers on 127.77.x.y:443 need root")
-    {
-        return None;
-    }
-    let addr = fresh_loopback();
-    let broker = TlsBroker::genuine(addr);
-    let dns = Dnsmasq::start(
-        Ipv4Addr::LOCALHOST,
-        0,
-        &[
-            Answer::A("broker.zpa.test", addr),
-            Answer::A("api.zpa.test", addr),
-        ],
-    );
-    Some((dns, broker))
+fn lab() -> Option<LoopbackLab> {
+    LoopbackLab::up(TlsBroker::genuine)
 }
 
 #[test]
@@ -89,7 +75,10 @@ fn an_inspecting_explicit_proxy_is_caught_through_the_tunnel() {
         require(false, "mitmproxy is not installed (pip install mitmproxy)");
         return;
     };
-    let Some((dns, _broker)) = lab() else { return };
+    let Some(lab) = lab() else {
+        return;
+    };
+    let dns = &lab.dns;
     let proxy = Mitmproxy::start(&program, false);
     let root = root_with_proxy(&format!("127.0.0.1:{}", proxy.port));
     let root_arg = root.path().display().to_string();
@@ -118,7 +107,10 @@ fn a_pass_through_proxy_is_used_and_passes() {
         require(false, "mitmproxy is not installed (pip install mitmproxy)");
         return;
     };
-    let Some((dns, _broker)) = lab() else { return };
+    let Some(lab) = lab() else {
+        return;
+    };
+    let dns = &lab.dns;
     let proxy = Mitmproxy::start(&program, true);
     let root = root_with_proxy(&format!("127.0.0.1:{}", proxy.port));
     let root_arg = root.path().display().to_string();
@@ -131,7 +123,10 @@ fn a_pass_through_proxy_is_used_and_passes() {
 
 #[test]
 fn an_unreachable_connector_proxy_is_misconfigured() {
-    let Some((dns, _broker)) = lab() else { return };
+    let Some(lab) = lab() else {
+        return;
+    };
+    let dns = &lab.dns;
     let closed = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 pub mod feed_server;
+pub mod loopback;
 pub mod netlab;
 pub mod sntp;
 pub mod tls_server;
