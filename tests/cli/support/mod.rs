@@ -266,10 +266,13 @@ impl Run {
         })
     }
 
-    /// The id of the cause ranked first (JSON output).
+    /// The top cause as the tool itself names it in the SUMMARY line and the fleet summary:
+    /// the first cause that is not mere information (JSON output).
     pub fn top_cause(&self) -> String {
-        self.json()["causes"][0]["id"]
-            .as_str()
+        self.json()["causes"]
+            .as_array()
+            .and_then(|causes| causes.iter().find(|c| c["severity"] != "info"))
+            .and_then(|c| c["id"].as_str())
             .unwrap_or("none")
             .to_string()
     }
