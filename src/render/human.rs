@@ -97,7 +97,15 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit, paint: Painter) 
             } else {
                 "              "
             };
-            writeln!(out, "{lead}{line}")?;
+            // Wrapped like the prose, continuation lines indented one step further so each
+            // observation still reads as one; a fingerprint or path is never split.
+            let options = textwrap::Options::new(WIDTH)
+                .initial_indent(lead)
+                .subsequent_indent("                ")
+                .break_words(false);
+            for part in textwrap::wrap(line, options) {
+                writeln!(out, "{part}")?;
+            }
         }
         write_wrapped(out, "    fix:      ", "              ", &cause.remedy)?;
     }

@@ -28,23 +28,25 @@ fn assert_top(run: &Run, id: &str, code: i32) {
 }
 
 #[test]
-fn lab_healthy() {
+pub(crate) fn lab_healthy() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
     let run = check(&lab);
+    run.keep_as("ready");
     assert_eq!(run.code, 0, "{}", run.json()["causes"]);
     assert_eq!(run.json()["verdict"], "ready");
     assert_eq!(outcome_on(&run, 9000), "connected");
 }
 
 #[test]
-fn lab_9000_dropped() {
+pub(crate) fn lab_9000_dropped() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
     lab.firewall("-p tcp --dport 9000 -j DROP");
     let run = check(&lab);
+    run.keep_as("egress");
     assert_top(&run, "egress.tcp_9000_blocked", 3);
     assert_eq!(outcome_on(&run, 9000), "timed_out");
     assert_eq!(outcome_on(&run, 443), "connected");
@@ -125,11 +127,12 @@ fn lab_dns_nxdomain() {
 }
 
 #[test]
-fn lab_dns_sinkhole() {
+pub(crate) fn lab_dns_sinkhole() {
     let Some(lab) = Lab::up(Dns::Sinkhole) else {
         return;
     };
     let run = check(&lab);
+    run.keep_as("dns");
     assert_top(&run, "dns.sinkhole", 3);
 }
 
@@ -210,7 +213,7 @@ fn lab_with_squid(subject: &str) -> Option<Lab> {
 /// a corporate CA, the leaf's subject and SANs copied from the real broker. Blocked, and the
 /// report names the issuer and its fingerprint in every format.
 #[test]
-fn lab_transparent_squid_interception() {
+pub(crate) fn lab_transparent_squid_interception() {
     let Some(lab) = lab_with_squid(ACME_CA) else {
         return;
     };
@@ -220,6 +223,7 @@ fn lab_transparent_squid_interception() {
     let profile = lab_profile_with(dir.path(), CONTROL_HOST);
     let trust = control_trust();
     let run = lab.check_with(&profile, &["--trust", &trust, "--output", &saved]);
+    run.keep_as("tls");
     assert!(run.took.as_secs_f64() < 4.5, "took {:?}", run.took);
     assert_top(&run, "tls.intercepted", 3);
     let top = &run.json()["causes"][0];
@@ -336,11 +340,12 @@ fn lab_clock_10_min_ahead() {
 }
 
 #[test]
-fn lab_clock_3_min_behind() {
+pub(crate) fn lab_clock_3_min_behind() {
     let Some(lab) = lab_with_ntp("+180s") else {
         return;
     };
     let run = check_full(&lab, &[]);
+    run.keep_as("clock");
     assert_top(&run, "clock.skewed", 3);
     let title = run.top_title();
     assert!(title.contains("s behind"), "{title}");
@@ -380,7 +385,7 @@ fn lab_ntp_blocked_with_a_bad_clock() {
 }
 
 #[test]
-fn lab_selinux_enforcing_without_module() {
+pub(crate) fn lab_selinux_enforcing_without_module() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
@@ -391,6 +396,7 @@ fn lab_selinux_enforcing_without_module() {
     );
     lab.write_root("var/lib/selinux/targeted/active/modules/100/sshd/cil", "");
     let run = check_full(&lab, &["--strict"]);
+    run.keep_as("host");
     assert_eq!(run.code, 4, "{}", run.json()["causes"]);
     assert_eq!(run.cause_ids()[0], "selinux.blocks_connector");
 }
@@ -493,7 +499,7 @@ fn lab_udp_443_answered_dropped_and_rejected() {
 /// A Branch Connector asked about a private application says plainly that it does not serve
 /// them, and where to look instead.
 #[test]
-fn lab_branch_connector_does_not_serve_private_apps() {
+pub(crate) fn lab_branch_connector_does_not_serve_private_apps() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
@@ -505,6 +511,7 @@ fn lab_branch_connector_does_not_serve_private_apps() {
     let profile = dir.path().join("branch-lab.toml");
     std::fs::write(&profile, text).unwrap();
     let run = lab.check_with(&profile.display().to_string(), &["--target", ZEN]);
+    run.keep_as("flavour");
     let ids = run.cause_ids();
     assert!(
         ids.contains(&"flavour.no_private_apps".to_string()),
@@ -517,7 +524,7 @@ fn lab_branch_connector_does_not_serve_private_apps() {
 /// A Cloud Connector's own duties: IP forwarding read under the root, the egress address from
 /// an echo page, and the route table it cannot see, said so.
 #[test]
-fn lab_cloud_connector_forwarding_and_egress_address() {
+pub(crate) fn lab_cloud_connector_forwarding_and_egress_address() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
@@ -539,6 +546,7 @@ fn lab_cloud_connector_forwarding_and_egress_address() {
     assert!(summary.contains("route table: cannot tell"), "{summary}");
     lab.write_root("proc/sys/net/ipv4/ip_forward", "0\n");
     let off = lab.check_with(&profile, &["--strict"]);
+    off.keep_as("gateway");
     assert_eq!(off.code, 4, "{}", off.json()["causes"]);
     assert_eq!(off.top_cause(), "gateway.forwarding_off");
 }

@@ -12,6 +12,7 @@ mod examples;
 mod explain;
 mod feed;
 mod gate;
+mod golden;
 mod host;
 mod input;
 mod lab;

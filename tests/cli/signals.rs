@@ -44,13 +44,16 @@ fn interrupted_by(signal: &str) -> (i32, String, Duration) {
 }
 
 #[test]
-fn a_signal_stops_the_run_and_keeps_the_partial_report() {
+pub(crate) fn a_signal_stops_the_run_and_keeps_the_partial_report() {
     for (signal, name, code) in [
         ("TERM", "SIGTERM", 143),
         ("INT", "SIGINT", 130),
         ("HUP", "SIGHUP", 129),
     ] {
         let (exit, stdout, took) = interrupted_by(signal);
+        if signal == "INT" {
+            keep_scenario("run", &stdout);
+        }
         assert_eq!(exit, code, "{name}: {stdout}");
         assert!(took < Duration::from_secs(4), "{name}: took {took:?}");
         let report: serde_json::Value = serde_json::from_str(&stdout)

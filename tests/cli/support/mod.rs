@@ -333,6 +333,32 @@ impl Run {
     }
 }
 
+/// Set by the ignored `golden::regenerate_scenario_reports`: the lab tests it calls then keep
+/// their reports as `fixtures/reports/scenarios/<name>.json`.
+pub static KEEP_SCENARIOS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Keeps `json` (a report) as the scenario `name`, when the regenerator asked for it.
+pub fn keep_scenario(name: &str, json: &str) {
+    if KEEP_SCENARIOS.load(std::sync::atomic::Ordering::SeqCst) {
+        let dir = repo("fixtures/reports/scenarios");
+        std::fs::create_dir_all(&dir).unwrap();
+        let value: serde_json::Value = serde_json::from_str(json).expect("a JSON report");
+        // The checkout's own path says nothing about the scenario: a fixed one stands for it.
+        let text = (serde_json::to_string_pretty(&value).unwrap() + "\n")
+            .replace(&repo("").display().to_string(), "/src/zpa-preflight/");
+        std::fs::write(dir.join(format!("{name}.json")), text).unwrap();
+    }
+}
+
+impl Run {
+    /// Keeps this run's JSON report as the scenario `name` (see [`KEEP_SCENARIOS`]).
+    pub fn keep_as(&self, name: &str) -> &Run {
+        keep_scenario(name, &self.stdout);
+        self
+    }
+}
+
 /// mitmdump: `$ZPT_MITMDUMP`, the venv `.ci/run` makes, or the PATH.
 pub fn mitmdump() -> Option<String> {
     if let Ok(path) = std::env::var("ZPT_MITMDUMP") {
