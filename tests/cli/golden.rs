@@ -120,8 +120,7 @@ fn readme_samples_are_golden() {
         let after = &rest[at + "<!-- golden: ".len()..];
         let name = &after[..after.find(" -->").unwrap()];
         let block = after[after.find("```").unwrap()..]
-            .split_once('
-')
+            .split_once('\n')
             .unwrap()
             .1;
         let body = &block[..block.find("\n```").unwrap() + 1];
