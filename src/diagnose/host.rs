@@ -212,7 +212,7 @@ pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
     let host = &facts.evidence.host;
     let installed = host.connector.installed;
     let mut causes = Vec::new();
-    let path = "/opt/zscaler/var/provision_key";
+    let path = format!("/{}", crate::vm::PROVISION_KEY);
     match &host.key {
         KeyState::Missing if !host.connector.enrolled => causes.push(
             Cause::new(
