@@ -1,7 +1,59 @@
 //! Rules about the run itself: a verdict is only as good as the probes that finished.
 
 use super::{Cause, Facts, Severity};
-use crate::evidence::{HandshakeResult, NtpOutcome, QueryOutcome, TcpOutcome, secs};
+use crate::evidence::{Evidence, HandshakeResult, NtpOutcome, QueryOutcome, TcpOutcome, secs};
+
+/// Why probes were left unfinished.
+#[derive(Clone, Copy)]
+enum Halted {
+    Deadline,
+    Signal,
+}
+
+/// How many probes of each kind a deadline or a signal left unfinished.
+struct Unfinished {
+    queries: usize,
+    connects: usize,
+    times: usize,
+}
+
+impl Unfinished {
+    fn count(ev: &Evidence, why: Halted) -> Unfinished {
+        let signal = matches!(why, Halted::Signal);
+        let query = |q: &QueryOutcome| match q {
+            QueryOutcome::Interrupted => signal,
+            QueryOutcome::DeadlineReached => !signal,
+            _ => false,
+        };
+        let tcp = |o: &TcpOutcome| match o {
+            TcpOutcome::Interrupted => signal,
+            TcpOutcome::DeadlineReached => !signal,
+            _ => false,
+        };
+        let tls = |r: &HandshakeResult| match r {
+            HandshakeResult::Interrupted => signal,
+            HandshakeResult::DeadlineReached => !signal,
+            _ => false,
+        };
+        let ntp = |o: &NtpOutcome| match o {
+            NtpOutcome::Interrupted => signal,
+            NtpOutcome::DeadlineReached => !signal,
+            _ => false,
+        };
+        Unfinished {
+            queries: ev
+                .dns
+                .names
+                .iter()
+                .flat_map(|n| [&n.a, &n.aaaa])
+                .filter(|q| query(q))
+                .count(),
+            connects: ev.tcp.attempts.iter().filter(|a| tcp(&a.outcome)).count()
+                + ev.tls.handshakes.iter().filter(|h| tls(&h.result)).count(),
+            times: ev.clock.ntp.iter().filter(|s| ntp(&s.outcome)).count(),
+        }
+    }
+}
 
 /// `run.interrupted`: a signal stopped the run; what was not seen is unknown, never passed.
 pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
@@ -9,35 +61,17 @@ pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
     let Some(signal) = &ev.interrupted else {
         return Vec::new();
     };
-    let queries = ev
-        .dns
-        .names
-        .iter()
-        .flat_map(|n| [&n.a, &n.aaaa])
-        .filter(|q| **q == QueryOutcome::Interrupted)
-        .count();
-    let connects = ev
-        .tcp
-        .attempts
-        .iter()
-        .filter(|a| a.outcome == TcpOutcome::Interrupted)
-        .count()
-        + ev.tls
-            .handshakes
-            .iter()
-            .filter(|h| h.result == HandshakeResult::Interrupted)
-            .count();
-    let times = ev
-        .clock
-        .ntp
-        .iter()
-        .filter(|s| s.outcome == NtpOutcome::Interrupted)
-        .count();
+    let Unfinished {
+        queries,
+        connects,
+        times,
+    } = Unfinished::count(ev, Halted::Signal);
     vec![
         Cause::new(crate::causes::RUN_INTERRUPTED.id(), Severity::Warning, 1.0)
             .title(format!("The run was interrupted ({signal})"))
             .detail(
-                "A signal stopped the probes before every one finished: this report holds what                  was seen until then, and the checks of the rest are unknown, not passed."
+                "A signal stopped the probes before every one finished: this report holds what \
+                 was seen until then, and the checks of the rest are unknown, not passed."
                     .to_string(),
             )
             .evidence(vec![
@@ -58,24 +92,9 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
         // The interruption, not the deadline, explains what is pending.
         return Vec::new();
     }
-    let queries = ev
-        .dns
-        .names
-        .iter()
-        .flat_map(|n| [&n.a, &n.aaaa])
-        .filter(|q| **q == QueryOutcome::DeadlineReached)
-        .count();
-    let connects = ev
-        .tcp
-        .attempts
-        .iter()
-        .filter(|a| a.outcome == TcpOutcome::DeadlineReached)
-        .count()
-        + ev.tls
-            .handshakes
-            .iter()
-            .filter(|h| h.result == HandshakeResult::DeadlineReached)
-            .count();
+    let Unfinished {
+        queries, connects, ..
+    } = Unfinished::count(ev, Halted::Deadline);
     if queries + connects == 0 {
         return Vec::new();
     }

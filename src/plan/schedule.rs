@@ -324,6 +324,16 @@ mod tests {
         profile::load("app-connector").unwrap()
     }
 
+    /// The default profile's plan on a VM with no proxy and no configured time server.
+    fn default_plan() -> Plan {
+        plan(
+            &app(),
+            &Overrides::default(),
+            &SystemConfig::default(),
+            Path::new("/"),
+        )
+    }
+
     fn kinds(steps: &[Step]) -> Vec<String> {
         steps
             .iter()
@@ -366,12 +376,7 @@ mod tests {
     /// answer → the steps that follow it, for the default profile.
     #[test]
     fn each_answer_decides_its_steps() {
-        let plan = plan(
-            &app(),
-            &Overrides::default(),
-            &SystemConfig::default(),
-            Path::new("/"),
-        );
+        let plan = default_plan();
         let broker = index_of(&plan, "co2br.prod.zpath.net");
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let cases: &[(&str, &[&str])] = &[
@@ -403,12 +408,7 @@ mod tests {
 
     #[test]
     fn an_address_answered_twice_is_connected_to_once_and_one_date_is_asked() {
-        let plan = plan(
-            &app(),
-            &Overrides::default(),
-            &SystemConfig::default(),
-            Path::new("/"),
-        );
+        let plan = default_plan();
         let controls: Vec<usize> = plan
             .names
             .iter()

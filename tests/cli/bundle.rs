@@ -30,7 +30,7 @@ fn bundle_host_only(root: &std::path::Path, extra: &[&str]) -> (Run, std::path::
 }
 
 /// Every entry of a bundle: (names, all their text).
-fn unpack(bundle: &std::path::Path) -> (Vec<String>, String) {
+pub(crate) fn unpack(bundle: &std::path::Path) -> (Vec<String>, String) {
     let (mut names, mut all) = (Vec::new(), String::new());
     let file = std::fs::File::open(bundle).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));

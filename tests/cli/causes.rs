@@ -62,32 +62,16 @@ fn a_mistyped_ignore_is_a_usage_error_naming_the_nearest_id() {
 #[test]
 fn unsupported_formats_are_refused_not_replaced() {
     let profile = lab_profile();
+    let dry = ["check", "--profile", &profile, "--dry-run", "--format"];
     for (args, what) in [
+        ([&dry[..], &["markdown"]].concat(), "dry-run as markdown"),
         (
-            vec![
-                "check",
-                "--profile",
-                &profile,
-                "--dry-run",
-                "--format",
-                "markdown",
-            ],
-            "dry-run",
-        ),
-        (
-            vec![
-                "check",
-                "--profile",
-                &profile,
-                "--dry-run",
-                "--format",
-                "prometheus",
-            ],
-            "dry-run",
+            [&dry[..], &["prometheus"]].concat(),
+            "dry-run as prometheus",
         ),
         (
             vec!["size", "--users", "jira=100", "--format", "prometheus"],
-            "size",
+            "size as prometheus",
         ),
     ] {
         let out = run(&args);
