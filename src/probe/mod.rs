@@ -323,8 +323,9 @@ struct Executor {
     dns: dns::Dns,
     names: Vec<crate::profile::Hostname>,
     verifiers: Option<Arc<tls::Verifiers>>,
-    /// For the echo page when no TLS check is planned: the `--trust` anchors alone.
-    offline: Arc<tls::Verifiers>,
+    /// For the echo page when no TLS check is planned: Mozilla's roots and the `--trust`
+    /// anchors, built only for a plan that has an echo page.
+    offline: Option<Arc<tls::Verifiers>>,
     /// Each proxy's route, found once per run: a proxy named by host is resolved once, under
     /// the run's deadline, however many handshakes go through it (one lookup per address, one
     /// after another and outside the deadline, once took 40 s against a 4 s deadline).
@@ -342,7 +343,11 @@ impl Executor {
             names: plan.names.iter().map(|n| n.host.clone()).collect(),
             verifiers: (!plan.tls.ports.is_empty())
                 .then(|| Arc::new(tls::Verifiers::new(plan, anchors))),
-            offline: Arc::new(tls::Verifiers::offline(anchors)),
+            offline: plan
+                .gateway
+                .as_ref()
+                .is_some_and(|g| g.echo.is_some())
+                .then(|| Arc::new(tls::Verifiers::offline(anchors))),
             routes: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -392,146 +397,170 @@ impl Executor {
         }
     }
 
+    /// The verifiers of a step that makes a handshake: the schedule plans one only with TLS
+    /// ports (then `verifiers` is built) or an echo page (then `offline` is).
     fn verifiers(&self) -> Arc<tls::Verifiers> {
         self.verifiers
             .clone()
-            .unwrap_or_else(|| self.offline.clone())
+            .or_else(|| self.offline.clone())
+            .expect("a TLS step is scheduled only with TLS ports or an echo page")
     }
 
-    /// Carries out one step; whatever happens, it returns what was seen.
+    /// Carries out one step; whatever happens, it returns what was seen. Every step but the
+    /// connect is boxed: thousands of connects are in flight at once in an audit, and a task
+    /// is as large as the largest step it may hold (unboxed, a handshake or a datagram's
+    /// buffer made each of 4,000 tasks 10 KiB: 128 MiB peak instead of 14).
     async fn carry_out(self: Arc<Self>, step: Step) -> Done {
         match step {
-            Step::Resolve { index } => {
-                let host = &self.names[index];
-                let resolution = self.bounded(self.dns.resolve(host)).await;
-                Done::Name(
-                    index,
-                    resolution.unwrap_or_else(|halt| {
-                        let pending =
-                            halt.pick(QueryOutcome::DeadlineReached, QueryOutcome::Interrupted);
-                        NameResolution {
-                            host: host.clone(),
-                            a: pending.clone(),
-                            aaaa: pending,
-                            elapsed_ms: 0,
-                        }
-                    }),
-                )
-            }
+            Step::Resolve { index } => Box::pin(self.resolve(index)).await,
             Step::Connect {
                 addr,
                 port,
                 origin,
                 sinkhole,
-            } => {
-                let outcome = match sinkhole {
-                    // A sinkholed answer (0.0.0.0 reaches this very VM): connecting proves
-                    // nothing.
-                    Some(range) => TcpOutcome::NotRun {
-                        reason: format!("answer is {range}, not a real destination"),
-                    },
-                    None => self
-                        .bounded(tcp::connect(SocketAddr::new(addr, port), self.timeout))
-                        .await
-                        .unwrap_or_else(|halt| {
-                            halt.pick(TcpOutcome::DeadlineReached, TcpOutcome::Interrupted)
-                        }),
-                };
-                Done::Tcp(TcpAttempt {
-                    addr,
-                    port,
-                    origin,
-                    outcome,
-                })
-            }
+            } => self.connect(addr, port, origin, sinkhole).await,
             Step::Datagram { addr, port, origin } => {
-                let outcome = self
-                    .bounded(udp::probe(addr, port, self.timeout))
-                    .await
-                    .unwrap_or_else(|halt| {
-                        halt.pick(UdpOutcome::DeadlineReached, UdpOutcome::Interrupted)
-                    });
-                Done::Udp(UdpProbe {
-                    addr,
-                    port,
-                    origin,
-                    outcome,
-                })
+                Box::pin(self.datagram(addr, port, origin)).await
             }
-            Step::Handshake { tls: step } => {
-                let target = self.target(step).await;
-                let unfinished = |halt: Halt, t: &tls::Target| TlsHandshake {
-                    addr: t.addr,
-                    port: t.port,
-                    sni: t.sni.clone(),
-                    origin: t.origin.clone(),
-                    class: t.class,
-                    result: halt.pick(
-                        HandshakeResult::DeadlineReached,
-                        HandshakeResult::Interrupted,
-                    ),
-                    chain: Vec::new(),
-                    verification: None,
-                    local_time: chrono::Utc::now().timestamp(),
-                    via_proxy: None,
-                };
-                let fallback = tls::Target {
-                    via: None,
-                    sni: target.sni.clone(),
-                    origin: target.origin.clone(),
-                    ..target
-                };
-                let verifiers = self.verifiers();
-                let handshake = self
-                    .bounded(tls::handshake(target, self.timeout, &verifiers))
-                    .await;
-                Done::Tls(handshake.unwrap_or_else(|halt| unfinished(halt, &fallback)))
-            }
-            Step::Date { tls: step } => {
-                let target = self.target(step).await;
-                let verifiers = self.verifiers();
-                let sample = self.bounded(date(&target, self.timeout, &verifiers)).await;
-                Done::Date(sample.ok().flatten())
-            }
-            Step::Sntp { server } => {
-                let sample = self
-                    .bounded(clock::sntp(&server, &self.dns, self.timeout))
-                    .await;
-                Done::Ntp(sample.unwrap_or_else(|halt| NtpSample {
-                    server: server.server.clone(),
-                    origin: server.origin,
-                    source: server.source.clone(),
-                    addr: None,
-                    outcome: halt.pick(NtpOutcome::DeadlineReached, NtpOutcome::Interrupted),
-                }))
-            }
-            Step::Echo { host, path, via } => {
-                // Through the system proxy, a name resolved like every other proxy's.
-                let via = self.route(via).await;
-                let verifiers = self.verifiers();
-                let sample = self
-                    .bounded(gateway::echo(
-                        &host,
-                        &path,
-                        &self.dns,
-                        self.timeout,
-                        &verifiers,
-                        via,
-                    ))
-                    .await;
-                Done::Echo(sample.unwrap_or_else(|halt| {
-                    EchoSample {
-                        host: host.to_string(),
-                        addr: None,
-                        outcome: EchoOutcome::Failed {
-                            detail: halt
-                                .pick("still waiting at the overall deadline", "interrupted")
-                                .into(),
-                        },
-                    }
-                }))
-            }
+            Step::Handshake { tls } => Box::pin(self.handshake(tls)).await,
+            Step::Date { tls } => Box::pin(self.date(tls)).await,
+            Step::Sntp { server } => Box::pin(self.sntp(server)).await,
+            Step::Echo { host, path, via } => Box::pin(self.echo(host, path, via)).await,
         }
+    }
+
+    async fn resolve(&self, index: usize) -> Done {
+        let host = &self.names[index];
+        let resolution = self.bounded(self.dns.resolve(host)).await;
+        Done::Name(
+            index,
+            resolution.unwrap_or_else(|halt| {
+                let pending = halt.pick(QueryOutcome::DeadlineReached, QueryOutcome::Interrupted);
+                NameResolution {
+                    host: host.clone(),
+                    a: pending.clone(),
+                    aaaa: pending,
+                    elapsed_ms: 0,
+                }
+            }),
+        )
+    }
+
+    async fn connect(
+        &self,
+        addr: std::net::IpAddr,
+        port: u16,
+        origin: Origin,
+        sinkhole: Option<&'static str>,
+    ) -> Done {
+        let outcome = match sinkhole {
+            // A sinkholed answer (0.0.0.0 reaches this very VM): connecting proves nothing.
+            Some(range) => TcpOutcome::NotRun {
+                reason: format!("answer is {range}, not a real destination"),
+            },
+            None => self
+                .bounded(tcp::connect(SocketAddr::new(addr, port), self.timeout))
+                .await
+                .unwrap_or_else(|halt| {
+                    halt.pick(TcpOutcome::DeadlineReached, TcpOutcome::Interrupted)
+                }),
+        };
+        Done::Tcp(TcpAttempt {
+            addr,
+            port,
+            origin,
+            outcome,
+        })
+    }
+
+    async fn datagram(&self, addr: std::net::IpAddr, port: u16, origin: Origin) -> Done {
+        let outcome = self
+            .bounded(udp::probe(addr, port, self.timeout))
+            .await
+            .unwrap_or_else(|halt| halt.pick(UdpOutcome::DeadlineReached, UdpOutcome::Interrupted));
+        Done::Udp(UdpProbe {
+            addr,
+            port,
+            origin,
+            outcome,
+        })
+    }
+
+    async fn handshake(&self, step: TlsStep) -> Done {
+        let target = self.target(step).await;
+        let unfinished = |halt: Halt, t: &tls::Target| TlsHandshake {
+            addr: t.addr,
+            port: t.port,
+            sni: t.sni.clone(),
+            origin: t.origin.clone(),
+            class: t.class,
+            result: halt.pick(
+                HandshakeResult::DeadlineReached,
+                HandshakeResult::Interrupted,
+            ),
+            chain: Vec::new(),
+            verification: None,
+            local_time: chrono::Utc::now().timestamp(),
+            via_proxy: None,
+        };
+        let fallback = tls::Target {
+            via: None,
+            sni: target.sni.clone(),
+            origin: target.origin.clone(),
+            ..target
+        };
+        let verifiers = self.verifiers();
+        let handshake = self
+            .bounded(tls::handshake(target, self.timeout, &verifiers))
+            .await;
+        Done::Tls(handshake.unwrap_or_else(|halt| unfinished(halt, &fallback)))
+    }
+
+    async fn date(&self, step: TlsStep) -> Done {
+        let target = self.target(step).await;
+        let verifiers = self.verifiers();
+        let sample = self.bounded(date(&target, self.timeout, &verifiers)).await;
+        Done::Date(sample.ok().flatten())
+    }
+
+    async fn sntp(&self, server: crate::plan::NtpServerPlan) -> Done {
+        let sample = self
+            .bounded(clock::sntp(&server, &self.dns, self.timeout))
+            .await;
+        Done::Ntp(sample.unwrap_or_else(|halt| NtpSample {
+            server: server.server.clone(),
+            origin: server.origin,
+            source: server.source.clone(),
+            addr: None,
+            outcome: halt.pick(NtpOutcome::DeadlineReached, NtpOutcome::Interrupted),
+        }))
+    }
+
+    async fn echo(&self, host: crate::profile::Hostname, path: String, via: Option<Proxy>) -> Done {
+        // Through the system proxy, a name resolved like every other proxy's.
+        let via = self.route(via).await;
+        let verifiers = self.verifiers();
+        let sample = self
+            .bounded(gateway::echo(
+                &host,
+                &path,
+                &self.dns,
+                self.timeout,
+                &verifiers,
+                via,
+            ))
+            .await;
+        Done::Echo(sample.unwrap_or_else(|halt| {
+            EchoSample {
+                host: host.to_string(),
+                addr: None,
+                outcome: EchoOutcome::Failed {
+                    detail: halt
+                        .pick("still waiting at the overall deadline", "interrupted")
+                        .into(),
+                },
+            }
+        }))
     }
 }
 
@@ -586,4 +615,30 @@ async fn proxy_route(proxy: &Proxy, dns: &dns::Dns) -> tls::Via {
 
 fn unwrap_join<T>(joined: Result<T, tokio::task::JoinError>) -> T {
     joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+#[cfg(test)]
+mod tests {
+    /// A task's size is its largest step's: every step but the connect stays boxed, so that
+    /// 4,000 connects in flight cost a few MiB, not a hundred (measured by benches/scale.rs).
+    #[test]
+    fn a_step_task_stays_small() {
+        let plan = crate::plan::plan(
+            &crate::profile::load("app-connector").unwrap(),
+            &Default::default(),
+            &Default::default(),
+            std::path::Path::new("/"),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (_tx, rx) = tokio::sync::watch::channel(false);
+            let stop = super::Stop::new(tokio::time::Instant::now(), rx);
+            let exec = std::sync::Arc::new(super::Executor::new(&plan, &[], 10, stop));
+            let task = exec.carry_out(crate::plan::schedule::Step::Resolve { index: 0 });
+            let size = std::mem::size_of_val(&task);
+            assert!(size <= 4096, "a step task is {size} bytes");
+        });
+    }
 }
