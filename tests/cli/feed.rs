@@ -216,7 +216,7 @@ fn feed_show_names_the_source_age_and_regions() {
 /// A cached ZPA feed replaces the built-in subset, says where it came from, and warns once
 /// it is older than Zscaler's 90-day notice period.
 #[test]
-fn check_uses_the_cache_and_warns_when_it_is_stale() {
+pub(crate) fn check_uses_the_cache_and_warns_when_it_is_stale() {
     let up = Updater::new(&[("/api/private.zscaler.com/zpa/json", ZPA)]);
     assert_eq!(
         up.update("zpa", "/api/private.zscaler.com/zpa/json", &[])
@@ -257,6 +257,7 @@ fn check_uses_the_cache_and_warns_when_it_is_stale() {
         "--format",
         "json",
     ]);
+    run.keep_as("feed");
     let ids = run.cause_ids();
     assert!(ids.contains(&"feed.stale".to_string()), "{ids:?}");
     let stale = run.cause("feed.stale");

@@ -3,7 +3,9 @@
 //! expected files, so a change to any message shows up as a diff.
 //!
 //! - `BLESS=1 cargo test --test cli golden` rewrites the expected files
-//!   (`fixtures/reports/scenarios/expected/`); review the diff, then commit it.
+//!   (`fixtures/reports/scenarios/expected/`) and the README's pinned samples (run it twice
+//!   after a regeneration: the README takes the expected files as they were); review the
+//!   diff, then commit it.
 //! - `cargo test --test cli -- --ignored regenerate_scenario_reports` (root, the lab's tools)
 //!   remakes the reports themselves by running the lab tests that stage each scenario.
 //! - The README's sample blocks marked `<!-- golden: NAME -->` must equal the expected file
@@ -37,6 +39,9 @@ const SCENARIOS: &[(&str, &str)] = &[
         "a Branch Connector asked about a private application",
     ),
     ("run", "a run interrupted by Ctrl-C"),
+    ("proxy", "the connector's proxy unreachable"),
+    ("connector", "the connector's log: deleted in the portal"),
+    ("feed", "a cached Zen feed 100 days old"),
 ];
 
 fn dir() -> PathBuf {
@@ -110,30 +115,43 @@ fn scenario_outputs_match_their_golden_files() {
 }
 
 /// The README's sample blocks are real outputs: each block after `<!-- golden: FILE -->` is
-/// the expected file FILE, byte for byte.
+/// the expected file FILE, byte for byte (`BLESS=1` pastes them in).
 #[test]
 fn readme_samples_are_golden() {
-    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
-    let mut pinned = 0;
+    let path = repo("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    let mut pinned = Vec::new();
     let mut rest = readme.as_str();
     while let Some(at) = rest.find("<!-- golden: ") {
         let after = &rest[at + "<!-- golden: ".len()..];
         let name = &after[..after.find(" -->").unwrap()];
-        let block = after[after.find("```").unwrap()..]
-            .split_once('\n')
-            .unwrap()
-            .1;
-        let body = &block[..block.find("\n```").unwrap() + 1];
+        let open = after.find("```").unwrap();
+        let body_start = open + after[open..].find('\n').unwrap() + 1;
+        let body_end = body_start + after[body_start..].find("```").unwrap();
         let want = std::fs::read_to_string(dir().join("expected").join(name))
             .unwrap_or_else(|_| panic!("README pins {name}, which does not exist"));
-        assert_eq!(
-            body, want,
-            "README's sample {name} is not what the tool prints: paste the expected file in"
-        );
-        pinned += 1;
-        rest = after;
+        if after[body_start..body_end] != want {
+            pinned.push(name.to_string());
+        }
+        out.push_str(&rest[..at + "<!-- golden: ".len()]);
+        out.push_str(&after[..body_start]);
+        out.push_str(&want);
+        rest = &after[body_end..];
     }
-    assert!(pinned >= 1, "the README pins no sample");
+    out.push_str(rest);
+    assert!(
+        readme.contains("<!-- golden: "),
+        "the README pins no sample"
+    );
+    if std::env::var("BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, out).unwrap();
+        return;
+    }
+    assert!(
+        pinned.is_empty(),
+        "README's samples {pinned:?} are not what the tool prints; BLESS=1 pastes them in"
+    );
 }
 
 /// Remakes every scenario report from the lab (root and the lab's tools: dnsmasq, squid,
@@ -152,6 +170,9 @@ fn regenerate_scenario_reports() {
     crate::lab::lab_branch_connector_does_not_serve_private_apps();
     crate::host::logs_are_triaged_with_line_numbers();
     crate::signals::a_signal_stops_the_run_and_keeps_the_partial_report();
+    crate::proxy::an_unreachable_connector_proxy_is_misconfigured();
+    crate::host::connector_clock_corrections_and_deleted_connectors();
+    crate::feed::check_uses_the_cache_and_warns_when_it_is_stale();
     KEEP_SCENARIOS.store(false, Ordering::SeqCst);
     for (name, what) in SCENARIOS {
         let path = dir().join(format!("{name}.json"));

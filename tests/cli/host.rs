@@ -296,7 +296,7 @@ fn the_provision_key_never_leaves_the_vm() {
 /// The connector's own words: a clock correction becomes clock evidence with its size, and a
 /// connector that never reaches the cloud (or was deleted) is said so.
 #[test]
-fn connector_clock_corrections_and_deleted_connectors() {
+pub(crate) fn connector_clock_corrections_and_deleted_connectors() {
     if !can_run() {
         return;
     }
@@ -344,6 +344,7 @@ fn connector_clock_corrections_and_deleted_connectors() {
         .display()
         .to_string();
     let run = check_host(root.path(), &["--log", &deleted]);
+    run.keep_as("connector");
     assert!(
         run.cause_ids()
             .contains(&"connector.not_connected".to_string()),

@@ -122,7 +122,7 @@ fn a_pass_through_proxy_is_used_and_passes() {
 }
 
 #[test]
-fn an_unreachable_connector_proxy_is_misconfigured() {
+pub(crate) fn an_unreachable_connector_proxy_is_misconfigured() {
     let Some(lab) = lab() else {
         return;
     };
@@ -135,6 +135,10 @@ fn an_unreachable_connector_proxy_is_misconfigured() {
     let root_arg = root.path().display().to_string();
     let run = check_via(dns.addr, &["--root", &root_arg]);
     run.assert_blocked_by("proxy.misconfigured");
+    let json = check_via(dns.addr, &["--root", &root_arg, "--format", "json"]);
+    json.keep_as("proxy");
+    assert_eq!(json.top_cause(), "proxy.misconfigured");
+    assert!(!json.stdout.contains("s3cret"), "credentials leaked");
     assert!(
         !run.stdout.contains("s3cret"),
         "credentials leaked:\n{}",
