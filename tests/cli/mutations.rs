@@ -75,7 +75,7 @@ fn read(rel: &str) -> Vec<u8> {
 }
 
 #[test]
-fn feeds_reports_chains_profiles_and_secrets_never_panic() {
+fn feeds_reports_bundles_chains_profiles_and_secrets_never_panic() {
     let feeds = vec![
         read("checks/feeds/zpa-private.json"),
         br#"{"zscaler.net": {"continent : EMEA": {"city : A": [{"range": "185.46.212.0/23"}]}}, "svpnIPs": ["165.225.0.1"]}"#.to_vec(),
@@ -85,9 +85,37 @@ fn feeds_reports_chains_profiles_and_secrets_never_panic() {
     each_mutation(&feeds, |text| {
         let _ = parse_feed(text, CONNECTOR_SOURCE, "mutated", true);
     });
-    each_mutation(&[read("fixtures/reports/v1.0-blocked-9000.json")], |text| {
-        let _ = report::parse(text);
-    });
+    each_mutation(
+        &[
+            read("fixtures/reports/v1.0-blocked-9000.json"),
+            read("fixtures/reports/scenarios/tls.json"),
+        ],
+        |text| {
+            let _ = report::parse(text);
+        },
+    );
+    // Bundles: the gzip'd tar bytes themselves mutated, as a truncated or corrupted attachment
+    // reaches `explain`.
+    let bundle = {
+        let report = read("fixtures/reports/v1.0-blocked-9000.json");
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        let mut header = tar::Header::new_gnu();
+        header.set_size(report.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive
+            .append_data(&mut header, "report.json", &report[..])
+            .unwrap();
+        archive.into_inner().unwrap().finish().unwrap()
+    };
+    assert!(zpa_preflight::bundle::read_report(&bundle[..]).is_ok());
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for _ in 0..ROUNDS {
+        let _ = zpa_preflight::bundle::read_report(&mutate(&bundle, &mut rng)[..]);
+    }
     each_mutation(
         &[read("fixtures/chains/resigned-fortinet/chain.pem")],
         |text| {
