@@ -2,7 +2,7 @@
 //!
 //! No clock, file, network or environment here: the same evidence always gives the same
 //! diagnosis, which is what lets `explain` re-judge a customer's saved report offline and lets
-//! every rule be tested with a few lines of evidence. Rules are listed once, in [`RULES`], in
+//! every rule be tested with a few lines of evidence. Rules are listed once, in `RULES`, in
 //! the order of the enrollment flow: a cause upstream (no resolver, no route) is ranked before
 //! the causes it produces downstream, and the rules themselves avoid reporting a consequence as
 //! a cause (a name that does not resolve is never also "443 blocked").
