@@ -161,7 +161,7 @@ impl<'a> Schedule<'a> {
         {
             // The echo page is a control-plane fetch: the system proxy applies, by name.
             let via = plan
-                .proxy_for(TrustClass::Control, host.as_str(), [0, 0, 0, 0].into())
+                .proxy_for(TrustClass::Control, host.as_str(), ANY_ADDRESS)
                 .cloned();
             steps.push(Step::Echo { host, path, via });
         }
@@ -190,25 +190,16 @@ impl<'a> Schedule<'a> {
             // deployments name their own brokers.
             let sinkhole =
                 crate::address::special_purpose(addr).filter(|_| !plan.zen.contains(addr));
-            let first = |seen: &mut HashSet<(IpAddr, u16)>, port| seen.insert((addr, port));
-            let tls = |port, sni: String, class, via| TlsStep {
-                addr,
-                port,
-                sni,
-                origin: origin.clone(),
-                class,
-                via,
-            };
             for action in self.each_address(index, addr, sinkhole.is_some()) {
                 match action {
-                    Action::Connect { port } if first(&mut self.seen, port) => {
+                    Action::Connect { port, datagram } if self.seen.insert((addr, port)) => {
                         steps.push(Step::Connect {
                             addr,
                             port,
                             origin: origin.clone(),
                             sinkhole,
                         });
-                        if sinkhole.is_none() && plan.udp.ports.contains(&port) {
+                        if datagram {
                             steps.push(Step::Datagram {
                                 addr,
                                 port,
@@ -217,21 +208,11 @@ impl<'a> Schedule<'a> {
                         }
                     }
                     Action::Connect { .. } => {}
-                    Action::Handshake {
-                        port,
-                        sni,
-                        class,
-                        via,
-                    } => steps.push(Step::Handshake {
-                        tls: tls(port, sni, class, via),
+                    Action::Handshake(tls) => steps.push(Step::Handshake {
+                        tls: tls.at(addr, &origin),
                     }),
-                    Action::Date {
-                        port,
-                        sni,
-                        class,
-                        via,
-                    } => steps.push(Step::Date {
-                        tls: tls(port, sni, class, via),
+                    Action::Date(tls) => steps.push(Step::Date {
+                        tls: tls.at(addr, &origin),
                     }),
                 }
             }
@@ -240,9 +221,10 @@ impl<'a> Schedule<'a> {
     }
 
     /// What every answer address of name `index` gets (the address-free half of
-    /// [`Schedule::answered`], which `--dry-run` prints): a connect per port, a handshake on
-    /// the TLS ports when the name's role has one and the answer is no sinkhole, and the run's
-    /// one `Date` from the first control host. The proxy is the one the connector would use
+    /// [`Schedule::answered`], which `--dry-run` prints): a connect per port (with a datagram
+    /// on a UDP port), a handshake on the TLS ports when the name's role has one, none of it
+    /// but the connect for a sinkhole answer, and the run's one `Date` from the first control
+    /// host. The proxy is the one the connector would use
     /// for `addr` (a bypass list may name addresses); [`ANY_ADDRESS`] asks by name alone.
     pub fn each_address(&mut self, index: usize, addr: IpAddr, sinkhole: bool) -> Vec<Action> {
         let plan = self.plan;
@@ -250,27 +232,24 @@ impl<'a> Schedule<'a> {
         let class = TrustClass::from(spec.role);
         let mut actions = Vec::new();
         for &port in &spec.ports {
-            actions.push(Action::Connect { port });
+            actions.push(Action::Connect {
+                port,
+                datagram: !sinkhole && plan.udp.ports.contains(&port),
+            });
             if sinkhole || !spec.role.handshakes() || !plan.tls.ports.contains(&port) {
                 continue;
             }
-            let sni = spec.host.to_string();
-            let via = plan.proxy_for(class, spec.host.as_str(), addr).cloned();
+            let tls = TlsAction {
+                port,
+                sni: spec.host.to_string(),
+                class,
+                via: plan.proxy_for(class, spec.host.as_str(), addr).cloned(),
+            };
             if class == TrustClass::Control && !self.dated && plan.clock.is_some() {
                 self.dated = true;
-                actions.push(Action::Date {
-                    port,
-                    sni: sni.clone(),
-                    class,
-                    via: via.clone(),
-                });
+                actions.push(Action::Date(tls.clone()));
             }
-            actions.push(Action::Handshake {
-                port,
-                sni,
-                class,
-                via,
-            });
+            actions.push(Action::Handshake(tls));
         }
         actions
     }
@@ -284,33 +263,45 @@ pub const ANY_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    /// A TCP connect (with a datagram on a UDP port).
+    /// A TCP connect.
     Connect {
         /// Which port.
         port: u16,
+        /// Whether a datagram goes to the same port (a profile's UDP port).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        datagram: bool,
     },
     /// A TLS handshake.
-    Handshake {
-        /// Which port.
-        port: u16,
-        /// The server name sent.
-        sni: String,
-        /// What chain it should present.
-        class: TrustClass,
-        /// Through which proxy.
-        via: Option<Proxy>,
-    },
+    Handshake(TlsAction),
     /// The run's one HTTPS `Date`.
-    Date {
-        /// Which port.
-        port: u16,
-        /// The server name sent.
-        sni: String,
-        /// What chain it should present.
-        class: TrustClass,
-        /// Through which proxy.
-        via: Option<Proxy>,
-    },
+    Date(TlsAction),
+}
+
+/// A handshake before its address is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TlsAction {
+    /// Which port.
+    pub port: u16,
+    /// The server name sent.
+    pub sni: String,
+    /// What chain it should present.
+    pub class: TrustClass,
+    /// Through which proxy.
+    pub via: Option<Proxy>,
+}
+
+impl TlsAction {
+    /// This handshake to `addr`.
+    fn at(self, addr: IpAddr, origin: &Origin) -> TlsStep {
+        TlsStep {
+            addr,
+            port: self.port,
+            sni: self.sni,
+            origin: origin.clone(),
+            class: self.class,
+            via: self.via,
+        }
+    }
 }
 
 #[cfg(test)]

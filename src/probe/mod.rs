@@ -82,17 +82,14 @@ pub async fn run(
     }
     let mut seen = Seen::new(plan.names.len());
     while let Some(joined) = running.join_next().await {
-        match unwrap_join(joined) {
-            // Each name's connects start the moment its answer arrives.
-            Done::Name(index, resolution) => {
-                for step in schedule.answered(index, &resolution.addresses()) {
-                    running.spawn(exec.clone().carry_out(step));
-                }
-                seen.names[index] = Some(resolution);
-                progress.names.fetch_add(1, Ordering::Relaxed);
+        let done = unwrap_join(joined);
+        // Each name's connects start the moment its answer arrives.
+        if let Done::Name(index, resolution) = &done {
+            for step in schedule.answered(*index, &resolution.addresses()) {
+                running.spawn(exec.clone().carry_out(step));
             }
-            done => seen.record(done, progress),
         }
+        seen.record(done, progress);
     }
     let mut evidence = seen.into_evidence(plan, &exec);
     evidence.tcp.in_flight = capacity.in_flight;
@@ -134,7 +131,10 @@ impl Seen {
 
     fn record(&mut self, done: Done, progress: &Progress) {
         match done {
-            Done::Name(index, resolution) => self.names[index] = Some(resolution),
+            Done::Name(index, resolution) => {
+                self.names[index] = Some(resolution);
+                progress.names.fetch_add(1, Ordering::Relaxed);
+            }
             Done::Tcp(attempt) => {
                 self.attempts.push(attempt);
                 progress.connects.fetch_add(1, Ordering::Relaxed);
@@ -322,10 +322,9 @@ struct Executor {
     stop: Stop,
     dns: dns::Dns,
     names: Vec<crate::profile::Hostname>,
+    /// Built only when a step makes a handshake: with the system store for a plan with TLS
+    /// ports, else (an echo page alone) Mozilla's roots and the `--trust` anchors.
     verifiers: Option<Arc<tls::Verifiers>>,
-    /// For the echo page when no TLS check is planned: Mozilla's roots and the `--trust`
-    /// anchors, built only for a plan that has an echo page.
-    offline: Option<Arc<tls::Verifiers>>,
     /// Each proxy's route, found once per run: a proxy named by host is resolved once, under
     /// the run's deadline, however many handshakes go through it (one lookup per address, one
     /// after another and outside the deadline, once took 40 s against a 4 s deadline).
@@ -341,13 +340,13 @@ impl Executor {
             stop,
             dns: dns::Dns::new(&plan.resolver, timeout),
             names: plan.names.iter().map(|n| n.host.clone()).collect(),
-            verifiers: (!plan.tls.ports.is_empty())
-                .then(|| Arc::new(tls::Verifiers::new(plan, anchors))),
-            offline: plan
-                .gateway
-                .as_ref()
-                .is_some_and(|g| g.echo.is_some())
-                .then(|| Arc::new(tls::Verifiers::offline(anchors))),
+            verifiers: if !plan.tls.ports.is_empty() {
+                Some(Arc::new(tls::Verifiers::new(plan, anchors)))
+            } else if plan.gateway.as_ref().is_some_and(|g| g.echo.is_some()) {
+                Some(Arc::new(tls::Verifiers::offline(anchors)))
+            } else {
+                None
+            },
             routes: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -398,11 +397,10 @@ impl Executor {
     }
 
     /// The verifiers of a step that makes a handshake: the schedule plans one only with TLS
-    /// ports (then `verifiers` is built) or an echo page (then `offline` is).
+    /// ports or an echo page, and then they are built.
     fn verifiers(&self) -> Arc<tls::Verifiers> {
         self.verifiers
             .clone()
-            .or_else(|| self.offline.clone())
             .expect("a TLS step is scheduled only with TLS ports or an echo page")
     }
 
@@ -488,12 +486,24 @@ impl Executor {
 
     async fn handshake(&self, step: TlsStep) -> Done {
         let target = self.target(step).await;
-        let unfinished = |halt: Halt, t: &tls::Target| TlsHandshake {
-            addr: t.addr,
-            port: t.port,
-            sni: t.sni.clone(),
-            origin: t.origin.clone(),
-            class: t.class,
+        // What an unfinished handshake reports, kept before the target moves into the attempt.
+        let (addr, port, sni, origin, class) = (
+            target.addr,
+            target.port,
+            target.sni.clone(),
+            target.origin.clone(),
+            target.class,
+        );
+        let verifiers = self.verifiers();
+        let handshake = self
+            .bounded(tls::handshake(target, self.timeout, &verifiers))
+            .await;
+        Done::Tls(handshake.unwrap_or_else(|halt| TlsHandshake {
+            addr,
+            port,
+            sni,
+            origin,
+            class,
             result: halt.pick(
                 HandshakeResult::DeadlineReached,
                 HandshakeResult::Interrupted,
@@ -502,18 +512,7 @@ impl Executor {
             verification: None,
             local_time: chrono::Utc::now().timestamp(),
             via_proxy: None,
-        };
-        let fallback = tls::Target {
-            via: None,
-            sni: target.sni.clone(),
-            origin: target.origin.clone(),
-            ..target
-        };
-        let verifiers = self.verifiers();
-        let handshake = self
-            .bounded(tls::handshake(target, self.timeout, &verifiers))
-            .await;
-        Done::Tls(handshake.unwrap_or_else(|halt| unfinished(halt, &fallback)))
+        }))
     }
 
     async fn date(&self, step: TlsStep) -> Done {

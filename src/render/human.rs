@@ -189,7 +189,7 @@ pub fn dry_run(
             "  {:host_width$}  {:10}  {}",
             name.host.as_str(),
             name.role.to_string(),
-            each_answer(plan, &name.ports, &actions)
+            each_answer(&actions)
         )?;
     }
     for (whose, proxy) in [
@@ -284,30 +284,34 @@ pub fn dry_run(
 }
 
 /// What every answer of a name gets, from the schedule's actions.
-fn each_answer(plan: &Plan, ports: &[u16], actions: &[Action]) -> String {
-    if ports.is_empty() {
+fn each_answer(actions: &[Action]) -> String {
+    let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+    for action in actions {
+        if let Action::Connect { port, datagram } = action {
+            tcp.push(*port);
+            if *datagram {
+                udp.push(*port);
+            }
+        }
+    }
+    if tcp.is_empty() {
         return "no connect".into();
     }
-    let mut parts = vec![format!("then TCP {} to every answer", join_ports(ports))];
-    let udp: Vec<u16> = ports
-        .iter()
-        .copied()
-        .filter(|p| plan.udp.ports.contains(p))
-        .collect();
+    let mut parts = vec![format!("then TCP {} to every answer", join_ports(&tcp))];
     if !udp.is_empty() {
         parts.push(format!("UDP {} datagram", join_ports(&udp)));
     }
     for action in actions {
         match action {
-            Action::Handshake {
-                port, class, via, ..
-            } => parts.push(format!(
-                "TLS {port} ({} chain){}",
-                format!("{class:?}").to_lowercase(),
-                via_label(via.as_ref())
+            Action::Handshake(tls) => parts.push(format!(
+                "TLS {} ({} chain){}",
+                tls.port,
+                format!("{:?}", tls.class).to_lowercase(),
+                via_label(tls.via.as_ref())
             )),
-            Action::Date { port, .. } => parts.push(format!(
-                "HTTPS Date on {port} (the clock's fallback, first answer)"
+            Action::Date(tls) => parts.push(format!(
+                "HTTPS Date on {} (the clock's fallback, first answer)",
+                tls.port
             )),
             Action::Connect { .. } => {}
         }
