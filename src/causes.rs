@@ -3,7 +3,8 @@
 //! Every cause a rule raises is built from an entry here ([`CauseKind`]); the JSON keeps the
 //! dotted ids (`egress.tcp_9000_blocked`). `--ignore` and the log patterns' `cause` are checked
 //! against this table, so a typo is an error naming the nearest id instead of a silent no-op;
-//! `zpa-preflight causes` prints it and the README's table is kept equal to it by a test.
+//! `zpa-preflight causes` prints it (`render::causes`) and the README's table is kept equal to it
+//! by a test.
 //! It sits at the bottom of the house (no imports) because the profile's log patterns, the
 //! rules and the command line all speak of causes.
 
@@ -116,6 +117,14 @@ impl CauseKind {
         CauseId(self.id.replace(PORT, &port.to_string()))
     }
 
+    /// Its default severity, and when it differs: `blocking (warning for optional names)`.
+    pub fn severity_text(&self) -> String {
+        match self.severity_note {
+            "" => self.severity.label().to_string(),
+            note => format!("{} ({note})", self.severity.label()),
+        }
+    }
+
     /// Whether `id` is this kind (any port, for a template).
     fn matches(&self, id: &str) -> bool {
         match self.id.split_once(PORT) {
@@ -138,14 +147,6 @@ impl CauseId {
     /// The dotted id.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Its catalogue entry.
-    pub fn kind(&self) -> &'static CauseKind {
-        CATALOGUE
-            .iter()
-            .find(|k| k.matches(&self.0))
-            .expect("a CauseId is always in the catalogue")
     }
 }
 
@@ -326,24 +327,6 @@ kinds! {
         "probes were abandoned at the overall deadline: their checks are unknown, not passed";
 }
 
-/// The catalogue as the README's markdown table (`causes --format markdown`).
-pub fn markdown_table() -> String {
-    let mut out = String::from("| id | family | severity | what it means |\n|---|---|---|---|\n");
-    for kind in CATALOGUE {
-        let severity = match kind.severity_note {
-            "" => kind.severity.label().to_string(),
-            note => format!("{} ({note})", kind.severity.label()),
-        };
-        out.push_str(&format!(
-            "| `{}` | {} | {severity} | {} |\n",
-            kind.id,
-            kind.family.label(),
-            kind.meaning.replace('|', "\\|")
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,7 +375,7 @@ mod tests {
         let len = ids.len();
         ids.dedup();
         assert_eq!(ids.len(), len);
-        assert_eq!(EGRESS_TCP_BLOCKED.port(9000).kind(), &EGRESS_TCP_BLOCKED);
+        assert!(EGRESS_TCP_BLOCKED.matches(EGRESS_TCP_BLOCKED.port(9000).as_str()));
         assert_eq!(TLS_INTERCEPTED.id().as_str(), "tls.intercepted");
     }
 }

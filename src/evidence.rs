@@ -247,6 +247,12 @@ pub struct NameResolution {
 }
 
 impl NameResolution {
+    /// Whether neither query finished (the deadline or a signal came first): the name's
+    /// answer is unknown, which says nothing about the name.
+    pub fn pending(&self) -> bool {
+        self.a.pending() && self.aaaa.pending()
+    }
+
     /// Every address from both answers.
     pub fn addresses(&self) -> Vec<IpAddr> {
         [&self.a, &self.aaaa]

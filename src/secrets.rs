@@ -54,16 +54,9 @@ fn nonce(text: &str) -> String {
     while let Some(at) = rest.find("nonce(") {
         out.push_str(&rest[..at + "nonce(".len()]);
         let after = &rest[at + "nonce(".len()..];
-        match after.find(')') {
-            Some(end) => {
-                out.push_str(REMOVED);
-                rest = &after[end..];
-            }
-            None => {
-                out.push_str(REMOVED);
-                rest = "";
-            }
-        }
+        out.push_str(REMOVED);
+        // An unclosed field runs to the end of the text.
+        rest = after.find(')').map_or("", |end| &after[end..]);
     }
     out.push_str(rest);
     out
@@ -111,11 +104,11 @@ const SECRET_NAMES: &[&str] = &["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", 
 
 /// Whether `name` (an environment-style name) says its value is secret.
 fn secret_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && SECRET_NAMES
-            .iter()
-            .any(|s| name.to_ascii_uppercase().contains(s))
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return false;
+    }
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAMES.iter().any(|s| upper.contains(s))
 }
 
 /// `NAME=value` whose name says secret: the value goes. A line that is an assignment

@@ -83,10 +83,7 @@ pub(super) fn unresolvable(facts: &Facts) -> Vec<Cause> {
     let failed: Vec<&NameView> = facts
         .names
         .iter()
-        .filter(|n| {
-            n.resolution
-                .is_some_and(|r| !r.a.pending() || !r.aaaa.pending())
-        })
+        .filter(|n| n.resolution.is_some_and(|r| !r.pending()))
         .filter(|n| n.answers.is_empty())
         .collect();
     if failed.is_empty() {

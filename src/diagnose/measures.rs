@@ -113,9 +113,7 @@ fn dns(facts: &Facts) -> DnsMeasure {
         ..DnsMeasure::default()
     };
     for name in &facts.names {
-        let pending = name
-            .resolution
-            .is_none_or(|r| r.a.pending() && r.aaaa.pending());
+        let pending = name.resolution.is_none_or(|r| r.pending());
         if name.usable() {
             m.resolved += 1;
         } else if pending {

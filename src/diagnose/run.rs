@@ -19,26 +19,20 @@ struct Unfinished {
 
 impl Unfinished {
     fn count(ev: &Evidence, why: Halted) -> Unfinished {
-        let signal = matches!(why, Halted::Signal);
-        let query = |q: &QueryOutcome| match q {
-            QueryOutcome::Interrupted => signal,
-            QueryOutcome::DeadlineReached => !signal,
-            _ => false,
-        };
-        let tcp = |o: &TcpOutcome| match o {
-            TcpOutcome::Interrupted => signal,
-            TcpOutcome::DeadlineReached => !signal,
-            _ => false,
-        };
-        let tls = |r: &HandshakeResult| match r {
-            HandshakeResult::Interrupted => signal,
-            HandshakeResult::DeadlineReached => !signal,
-            _ => false,
-        };
-        let ntp = |o: &NtpOutcome| match o {
-            NtpOutcome::Interrupted => signal,
-            NtpOutcome::DeadlineReached => !signal,
-            _ => false,
+        // The one outcome each kind of probe records for `why`.
+        let (query, tcp, tls, ntp) = match why {
+            Halted::Signal => (
+                QueryOutcome::Interrupted,
+                TcpOutcome::Interrupted,
+                HandshakeResult::Interrupted,
+                NtpOutcome::Interrupted,
+            ),
+            Halted::Deadline => (
+                QueryOutcome::DeadlineReached,
+                TcpOutcome::DeadlineReached,
+                HandshakeResult::DeadlineReached,
+                NtpOutcome::DeadlineReached,
+            ),
         };
         Unfinished {
             queries: ev
@@ -46,11 +40,11 @@ impl Unfinished {
                 .names
                 .iter()
                 .flat_map(|n| [&n.a, &n.aaaa])
-                .filter(|q| query(q))
+                .filter(|q| **q == query)
                 .count(),
-            connects: ev.tcp.attempts.iter().filter(|a| tcp(&a.outcome)).count()
-                + ev.tls.handshakes.iter().filter(|h| tls(&h.result)).count(),
-            times: ev.clock.ntp.iter().filter(|s| ntp(&s.outcome)).count(),
+            connects: ev.tcp.attempts.iter().filter(|a| a.outcome == tcp).count()
+                + ev.tls.handshakes.iter().filter(|h| h.result == tls).count(),
+            times: ev.clock.ntp.iter().filter(|s| s.outcome == ntp).count(),
         }
     }
 }

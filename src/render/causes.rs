@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::causes::{CATALOGUE, markdown_table};
+use crate::causes::CATALOGUE;
 
 /// Width of the meaning column's wrapping, after the id column.
 const MEANING_WIDTH: usize = 60;
@@ -11,15 +11,12 @@ const MEANING_WIDTH: usize = 60;
 pub fn human(out: &mut impl Write) -> io::Result<()> {
     let width = CATALOGUE.iter().map(|k| k.id.len()).max().unwrap_or(0);
     for kind in CATALOGUE {
-        let severity = match kind.severity_note {
-            "" => kind.severity.label().to_string(),
-            note => format!("{} ({note})", kind.severity.label()),
-        };
         writeln!(
             out,
-            "{:width$}  {:9}  {severity}",
+            "{:width$}  {:9}  {}",
             kind.id,
-            kind.family.label()
+            kind.family.label(),
+            kind.severity_text()
         )?;
         for line in textwrap::wrap(kind.meaning, MEANING_WIDTH) {
             writeln!(out, "{:width$}  {line}", "")?;
@@ -40,5 +37,19 @@ pub fn json(out: &mut impl Write) -> io::Result<()> {
 
 /// The README's table.
 pub fn markdown(out: &mut impl Write) -> io::Result<()> {
-    out.write_all(markdown_table().as_bytes())
+    writeln!(
+        out,
+        "| id | family | severity | what it means |\n|---|---|---|---|"
+    )?;
+    for kind in CATALOGUE {
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            kind.id,
+            kind.family.label(),
+            kind.severity_text(),
+            kind.meaning.replace('|', "\\|")
+        )?;
+    }
+    Ok(())
 }
