@@ -7,12 +7,12 @@
 
 use super::measures::ClockMethod;
 use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise, status_of};
-use crate::evidence::{ChainCert, DateOutcome, KernelClock, NtpOutcome, NtpSample};
+use crate::evidence::{ChainCert, DateOutcome, Evidence, KernelClock, NtpOutcome, NtpSample};
 use crate::plan::NtpOrigin;
 use crate::profile::{ClockSpec, Measure};
 
 /// An offset with where it came from. Positive: this VM's clock is behind.
-struct Estimate {
+pub(super) struct Estimate {
     offset_s: f64,
     error_s: f64,
     method: ClockMethod,
@@ -50,16 +50,18 @@ fn origin_label(sample: &NtpSample) -> String {
 
 /// The estimate the clock rules judge by, for [`super::measures`].
 pub(super) fn estimate(facts: &Facts) -> Option<super::measures::ClockMeasure> {
-    best(facts).map(|e| super::measures::ClockMeasure {
+    facts.clock.as_ref().map(|e| super::measures::ClockMeasure {
         offset_s: e.offset_s,
         error_s: e.error_s,
         method: e.method,
-        source: e.source,
+        source: e.source.clone(),
     })
 }
 
-fn best(facts: &Facts) -> Option<Estimate> {
-    let clock = &facts.evidence.clock;
+/// The best estimate `evidence` holds: found once per diagnosis ([`Facts`]), read by every
+/// clock rule and by the measures.
+pub(super) fn best(evidence: &Evidence) -> Option<Estimate> {
+    let clock = &evidence.clock;
     let ntp = clock
         .ntp
         .iter()
@@ -95,7 +97,7 @@ fn best(facts: &Facts) -> Option<Estimate> {
             })
     };
     let certificate = || {
-        facts.evidence.tls.handshakes.iter().find_map(|h| {
+        evidence.tls.handshakes.iter().find_map(|h| {
             let leaf = h.chain.first().and_then(ChainCert::parsed)?;
             (h.local_time > 0 && leaf.not_before > h.local_time).then(|| Estimate {
                 // A lower bound: the clock is behind by at least this much.
@@ -108,21 +110,20 @@ fn best(facts: &Facts) -> Option<Estimate> {
         })
     };
     ntp.or_else(date)
-        .or_else(|| connector_log(facts))
+        .or_else(|| connector_log(evidence))
         .or_else(certificate)
 }
 
 /// The connector's own correction against the cloud's clock, the latest one logged: measured
 /// by the connector at the time of the line, not now, so it ranks below live measurements.
-fn connector_log(facts: &Facts) -> Option<Estimate> {
-    let plan = &facts.evidence.plan;
+fn connector_log(evidence: &Evidence) -> Option<Estimate> {
+    let plan = &evidence.plan;
     let measures_clock = |id: &str| {
         plan.log_patterns
             .iter()
             .any(|p| p.id == id && p.measures == Some(Measure::ClockOffset))
     };
-    facts
-        .evidence
+    evidence
         .host
         .logs
         .iter()
@@ -150,7 +151,7 @@ fn spec<'a>(facts: &'a Facts) -> Option<&'a ClockSpec> {
 
 /// `clock.skewed`: the offset is beyond the profile's thresholds.
 pub(super) fn skewed(facts: &Facts) -> Vec<Cause> {
-    let (Some(spec), Some(est)) = (spec(facts), best(facts)) else {
+    let (Some(spec), Some(est)) = (spec(facts), &facts.clock) else {
         return Vec::new();
     };
     let behind = est.behind_at_least();
@@ -220,7 +221,7 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
                 | NtpOutcome::DeadlineReached
         )
     });
-    let estimate = best(facts);
+    let estimate = &facts.clock;
     let clock_off = estimate.as_ref().is_some_and(|e| {
         e.behind_at_least() > spec.behind_blocking_s || e.ahead_at_least() > spec.ahead_blocking_s
     });
@@ -336,7 +337,7 @@ pub(super) fn check(facts: &Facts) -> Check {
         return check;
     }
     let mut parts = Vec::new();
-    match best(facts) {
+    match &facts.clock {
         Some(est) => parts.push(est.describe()),
         None => {
             let clock = &facts.evidence.clock;

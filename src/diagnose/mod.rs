@@ -304,6 +304,8 @@ struct Facts<'a> {
     names: Vec<NameView<'a>>,
     /// One judgement per TLS handshake, in order: decided once, read by every TLS rule.
     tls: Vec<chain::Judgement<'a>>,
+    /// The best clock estimate: found once, read by every clock rule and the measures.
+    clock: Option<clock::Estimate>,
 }
 
 impl<'a> Facts<'a> {
@@ -353,6 +355,7 @@ impl<'a> Facts<'a> {
             evidence,
             names,
             tls,
+            clock: clock::best(evidence),
         }
     }
 }
