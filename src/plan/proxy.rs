@@ -57,7 +57,9 @@ impl FromStr for ProxyAddr {
     type Err = String;
 
     /// `host:port`, `[v6]:port`, `v4`, `[v6]` or `host` (port 80). Lenient on purpose: a
-    /// redacted report's `host-1:3128` must read back.
+    /// redacted report's `host-1:3128` must read back, and a proxy configured with a port that
+    /// is no number (`proxy.corp:http`) is kept as a name that will not resolve, so the run
+    /// reports it (`proxy.misconfigured`) instead of dropping it.
     fn from_str(s: &str) -> Result<ProxyAddr, String> {
         let s = s.trim();
         if s.is_empty() {
@@ -76,17 +78,16 @@ impl FromStr for ProxyAddr {
                 port: 80,
             });
         }
-        match s.rsplit_once(':') {
-            Some((host, port)) if !host.is_empty() && !host.contains(':') => {
-                let port = port
-                    .parse()
-                    .map_err(|_| format!("'{port}' is not a port, in the proxy {s}"))?;
-                Ok(ProxyAddr {
-                    host: ProxyHost::Name(host.to_string()),
-                    port,
-                })
-            }
-            _ => Ok(ProxyAddr {
+        match s
+            .rsplit_once(':')
+            .filter(|(host, _)| !host.is_empty() && !host.contains(':'))
+            .and_then(|(host, port)| Some((host, port.parse().ok()?)))
+        {
+            Some((host, port)) => Ok(ProxyAddr {
+                host: ProxyHost::Name(host.to_string()),
+                port,
+            }),
+            None => Ok(ProxyAddr {
                 host: ProxyHost::Name(s.to_string()),
                 port: 80,
             }),
@@ -268,7 +269,11 @@ mod tests {
             let json = serde_json::to_string(&addr).unwrap();
             assert_eq!(serde_json::from_str::<ProxyAddr>(&json).unwrap(), addr);
         }
-        assert!("proxy.corp:http".parse::<ProxyAddr>().is_err());
+        // A port that is no number keeps the proxy, as a name that will not resolve (as before
+        // addresses were typed): dropping it would hide a misconfiguration.
+        let odd: ProxyAddr = "proxy.corp:http".parse().unwrap();
+        assert_eq!(odd.host, ProxyHost::Name("proxy.corp:http".into()));
+        assert_eq!(odd.to_string(), "proxy.corp:http:80");
         assert!("".parse::<ProxyAddr>().is_err());
     }
 
