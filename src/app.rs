@@ -414,6 +414,12 @@ fn interrupted_or(exit: Exit) -> Exit {
 }
 
 fn check(args: CheckArgs) -> Result<Exit, Error> {
+    // A usage error, found before anything is read (a piped log would be consumed).
+    if args.dry_run && matches!(args.output.format, Format::Markdown | Format::Prometheus) {
+        return Err(Error::Usage(
+            "check --dry-run: prints the plan as human text or JSON only".into(),
+        ));
+    }
     let prepared = prepare(&args)?;
     if args.dry_run {
         let plan = &prepared.plan;
@@ -424,11 +430,7 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
                 render::human::dry_run(&mut out, plan, &resolver, painter(&args.output))
             }
             Format::Json => render::json::dry_run(&mut out, plan, &resolver),
-            Format::Markdown | Format::Prometheus => {
-                return Err(Error::Usage(
-                    "check --dry-run: prints the plan as human text or JSON only".into(),
-                ));
-            }
+            Format::Markdown | Format::Prometheus => unreachable!("refused above"),
         }
         .map_err(stdout_error)?;
         return Ok(Exit::Ready);
@@ -469,8 +471,8 @@ fn gate(args: GateArgs) -> Result<Exit, Error> {
         if let Some(path) = &args.check.output.output {
             write_report(path, &report)?;
         }
-        let interrupted = crate::interrupt::received().is_some();
         let exit = interrupted_or(Exit::from_verdict(report.verdict, strict));
+        let interrupted = matches!(exit, Exit::Interrupted(_));
         let top = report.top_cause().map_or("none", |c| c.id.as_str());
         let verdict = render::human::verdict_word(report.verdict);
         let elapsed = started.elapsed();
