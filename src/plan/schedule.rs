@@ -255,6 +255,18 @@ impl<'a> Schedule<'a> {
     }
 }
 
+/// What `--dry-run` shows of a schedule: the steps that need no answer, and what every
+/// answer of each name (in the plan's order) would get, the one `Date` on the first control
+/// host.
+pub fn preview(plan: &Plan) -> (Vec<Step>, Vec<Vec<Action>>) {
+    let mut schedule = Schedule::new(plan);
+    let start = schedule.start();
+    let each = (0..plan.names.len())
+        .map(|index| schedule.each_address(index, ANY_ADDRESS, false))
+        .collect();
+    (start, each)
+}
+
 /// Stands for "any address" where only a name can decide (`--dry-run`, before any answer):
 /// a proxy's bypass is then judged by the name alone.
 pub const ANY_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);

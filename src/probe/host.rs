@@ -50,12 +50,18 @@ pub async fn inspect(
         ],
         key: key(root, user),
         connector,
-        logs: logs
-            .iter()
-            .map(|path| scan_log(Path::new(path), patterns, &secrets(root)))
-            .collect(),
+        logs: {
+            // The key's token, read once for every log.
+            let secrets = secrets(root);
+            logs.iter()
+                .map(|path| scan_log(Path::new(path), patterns, &secrets))
+                .collect()
+        },
     }
 }
+
+/// The most of a provision key file read: a key is one short line, 64 KiB is far past any.
+const KEY_CAP: u64 = 64 * 1024;
 
 fn read(root: &Path, rel: &str) -> Option<String> {
     RootFs::new(root).read(rel, CONFIG_CAP).ok()
@@ -278,8 +284,7 @@ fn key(root: &Path, user: Option<(u32, u32)>) -> KeyState {
             };
         }
     };
-    // A key is one short line: 64 KiB is far past any real one.
-    let text = match RootFs::new(root).read(KEY, 64 * 1024) {
+    let text = match RootFs::new(root).read(KEY, KEY_CAP) {
         Ok(text) => text.into_bytes(),
         Err(e) => {
             return KeyState::Unreadable {
@@ -378,7 +383,7 @@ async fn connector(root: &Path, live: bool) -> Connector {
 /// The secrets to remove from whatever is kept of this system: the provision key's token,
 /// when its file is there (secrets with no file, like a `nonce(…)` echo, go by shape anyway).
 pub fn secrets(root: &Path) -> crate::secrets::Secrets {
-    read_bounded(root, KEY, 64 * 1024)
+    read_bounded(root, KEY, KEY_CAP)
         .map(|key| crate::secrets::Secrets::from_key(&key))
         .unwrap_or_default()
 }

@@ -7,7 +7,7 @@ use super::Painter;
 use crate::diagnose::{CheckStatus, Severity, Verdict};
 use crate::evidence::{ResolverState, secs};
 use crate::exit::Exit;
-use crate::plan::schedule::{ANY_ADDRESS, Action, Schedule, Step};
+use crate::plan::schedule::{Action, Step, preview};
 use crate::plan::{Origin, Plan};
 use crate::report::Report;
 
@@ -179,17 +179,14 @@ pub fn dry_run(
         .max()
         .unwrap_or(0);
     // Everything below is the schedule the run would follow, not a description of it.
-    let mut schedule = Schedule::new(plan);
-    let start = schedule.start();
-    for index in 0..plan.names.len() {
-        let name = &plan.names[index];
-        let actions = schedule.each_address(index, ANY_ADDRESS, false);
+    let (start, each) = preview(plan);
+    for (name, actions) in plan.names.iter().zip(&each) {
         writeln!(
             out,
             "  {:host_width$}  {:10}  {}",
             name.host.as_str(),
             name.role.to_string(),
-            each_answer(&actions)
+            each_answer(actions)
         )?;
     }
     for (whose, proxy) in [

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::evidence::ResolverState;
 use crate::plan::Plan;
-use crate::plan::schedule::{ANY_ADDRESS, Action, Schedule, Step};
+use crate::plan::schedule::{Action, Step, preview};
 use crate::report::Report;
 
 /// Writes the report, pretty-printed, with a final newline.
@@ -35,20 +35,22 @@ struct EachAnswer {
 
 /// Writes the dry-run plan.
 pub fn dry_run(out: &mut dyn Write, plan: &Plan, resolver: &ResolverState) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &{
-        let mut schedule = Schedule::new(plan);
-        DryRun {
-            dry_run: true,
-            resolver,
-            plan,
-            schedule: schedule.start(),
-            each_answer: (0..plan.names.len())
-                .map(|index| EachAnswer {
-                    host: plan.names[index].host.to_string(),
-                    actions: schedule.each_address(index, ANY_ADDRESS, false),
-                })
-                .collect(),
-        }
-    })?;
+    let (schedule, each) = preview(plan);
+    let dry = DryRun {
+        dry_run: true,
+        resolver,
+        plan,
+        schedule,
+        each_answer: plan
+            .names
+            .iter()
+            .zip(each)
+            .map(|(name, actions)| EachAnswer {
+                host: name.host.to_string(),
+                actions,
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &dry)?;
     writeln!(out)
 }
