@@ -139,7 +139,7 @@ fn main() {
     ];
     let mut verdict = String::new();
     let full_check = median(runs, || {
-        let run = lab.run_in_vm(support::BIN, &args);
+        let run = lab.run_in_vm(support::bin(), &args);
         verdict = format!(
             "{}, {} handshakes, {} time servers",
             run.json()["verdict"],
@@ -158,7 +158,7 @@ fn main() {
     );
     let version = median(runs.max(5), || {
         let started = Instant::now();
-        let out = std::process::Command::new(support::BIN)
+        let out = std::process::Command::new(support::bin())
             .arg("--version")
             .output()
             .unwrap();
@@ -282,7 +282,7 @@ fn tool_run(lab: &Lab, profile: &str, targets: &[String]) -> (Duration, u64, usi
     let root = lab.root();
     let mut args = vec![
         "-v",
-        support::BIN,
+        support::bin(),
         "check",
         "--profile",
         profile,

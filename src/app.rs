@@ -59,13 +59,23 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
             crate::cli::FeedCommand::Show(args) => feed_show(&args),
         },
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "zpa-preflight", &mut std::io::stdout());
+            let script = crate::manual::completions(shell);
+            std::io::stdout().write_all(&script).map_err(stdout_error)?;
             Ok(Exit::Ready)
         }
-        Command::Man => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            page.render(&mut std::io::stdout()).map_err(stdout_error)?;
+        Command::Man { command, list } => {
+            let mut out = std::io::stdout().lock();
+            if list {
+                for path in crate::manual::pages() {
+                    let name = crate::manual::page_file_name(&path);
+                    writeln!(out, "{name} {}", path.join(" ")).map_err(stdout_error)?;
+                }
+            } else {
+                let page = crate::manual::page(&command).ok_or_else(|| {
+                    Error::Usage(format!("man: no subcommand '{}'", command.join(" ")))
+                })?;
+                out.write_all(&page).map_err(stdout_error)?;
+            }
             Ok(Exit::Ready)
         }
         Command::Causes { format } => {

@@ -286,6 +286,8 @@ kinds! {
         "below 2 vCPU / 4 GB, or low disk";
     HOST_UNSUPPORTED_OS = "host.unsupported_os", Host, Warning, "",
         "not RHEL/CentOS 8–9, Amazon Linux 2 or a rebuild";
+    HOST_UNSUPPORTED_ARCH = "host.unsupported_arch", Host, Blocking, "",
+        "a CPU other than x86_64, for which the connector has no package";
     HOST_AUTO_UPDATES = "host.auto_updates", Host, Warning, "",
         "unattended upgrades (library-mismatch outages)";
     KEY_REJECTED = "key.rejected", Key, Blocking, "from the connector's log",

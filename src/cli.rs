@@ -68,8 +68,16 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), generated from these definitions.
-    Man,
+    /// Print a man page (roff), generated from these definitions: the tool's, or a
+    /// subcommand's (`man feed update` is zpa-preflight-feed-update(1)).
+    Man {
+        /// The subcommand whose page to print (none: the tool's own page).
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+        /// List every page instead, one a line: the file name, then the subcommand words.
+        #[arg(long, conflicts_with = "command")]
+        list: bool,
+    },
 }
 
 /// `bundle`.

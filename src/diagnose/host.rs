@@ -16,6 +16,9 @@ fn spec<'a>(facts: &'a Facts) -> Option<&'a crate::profile::HostSpec> {
         .filter(|_| facts.evidence.host.checked)
 }
 
+/// The CPU architectures Zscaler packages the App Connector for (`uname -m` spelling).
+const CONNECTOR_ARCHITECTURES: &[&str] = &["x86_64"];
+
 /// `selinux.denials_seen` and `selinux.blocks_connector`.
 pub(super) fn selinux(facts: &Facts) -> Vec<Cause> {
     if spec(facts).is_none() {
@@ -188,6 +191,25 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
                     .remedy("Deploy the connector on RHEL 8/9 (or a rebuild) or Amazon Linux 2, or use Zscaler's published image."),
             );
         }
+    }
+    // The connector is packaged for x86_64 only (its Linux prerequisites, shared/DOMAIN.md §2):
+    // on any other CPU there is nothing to install, so this blocks whatever the network says.
+    // Unknown (`--root` other than `/`) is not judged.
+    if let Some(arch) = host
+        .arch
+        .as_deref()
+        .filter(|a| !CONNECTOR_ARCHITECTURES.contains(a))
+    {
+        causes.push(
+            Cause::new(crate::causes::HOST_UNSUPPORTED_ARCH.id(), Severity::Blocking, 0.95)
+                .title(format!("This VM's CPU ({arch}) cannot run the connector"))
+                .detail(format!(
+                    "The App Connector is built for {} only; there is no package for {arch}.",
+                    CONNECTOR_ARCHITECTURES.join(", ")
+                ))
+                .evidence(vec![format!("machine architecture {arch}")])
+                .remedy("Deploy the connector on an x86_64 VM (an x86 instance type, not Graviton, Ampere or another Arm one)."),
+        );
     }
     if !host.auto_updates.is_empty() {
         causes.push(
@@ -497,6 +519,12 @@ mod tests {
                 },
                 "host.unsupported_os",
                 Severity::Warning,
+            ),
+            (
+                "an Arm VM",
+                |ev| ev.host.arch = Some("aarch64".into()),
+                "host.unsupported_arch",
+                Severity::Blocking,
             ),
             (
                 "unattended upgrades",

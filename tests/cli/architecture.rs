@@ -34,6 +34,7 @@ const STAGES: &[(&str, u8)] = &[
     ("redact", 10),
     ("bundle", 11),
     ("cli", 12),
+    ("manual", 12),
     ("app", 13),
 ];
 

@@ -323,7 +323,7 @@ fn a_piped_log_is_read_once_and_bundled() {
         .display()
         .to_string();
     let (root_arg, out_arg) = (r.display().to_string(), out.display().to_string());
-    let mut child = std::process::Command::new(BIN)
+    let mut child = std::process::Command::new(bin())
         .args([
             "bundle",
             "--profile",

@@ -155,7 +155,8 @@ fn a_terminal_gets_a_live_progress_display_that_is_erased() {
     }
     let (profile, root) = (lab_profile(), repo("fixtures/roots/no-nameserver"));
     let command = format!(
-        "{BIN} check --profile {profile} --root {} --color never",
+        "{} check --profile {profile} --root {} --color never",
+        bin(),
         root.display()
     );
     let out = std::process::Command::new("script")

@@ -16,6 +16,7 @@ mod golden;
 mod host;
 mod input;
 mod lab;
+mod manual;
 mod mutations;
 mod netns;
 mod proxy;

@@ -67,7 +67,7 @@ fn planted_root() -> (tempfile::TempDir, String) {
 
 /// Runs the binary with the tool's own proxy variable holding a password too.
 fn run_planted(args: &[&str]) -> Run {
-    let mut command = std::process::Command::new(BIN);
+    let mut command = std::process::Command::new(bin());
     command
         .args(args)
         .env("HTTPS_PROXY", "http://dave:PROCPASS-5@proxy.corp:3128")

@@ -12,7 +12,7 @@ fn interrupted_by(signal: &str) -> (i32, String, Duration) {
     let silent = SilentResolver::new();
     let (profile, server) = (lab_profile(), silent.addr().to_string());
     let started = Instant::now();
-    let child = Command::new(BIN)
+    let child = Command::new(bin())
         .args([
             "check",
             "--profile",

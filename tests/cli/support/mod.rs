@@ -14,12 +14,28 @@ pub mod netlab;
 pub mod sntp;
 pub mod tls_server;
 
-/// The binary under test.
-pub const BIN: &str = match option_env!("CARGO_BIN_EXE_zpa-preflight") {
+/// The binary cargo built for this test run.
+const BUILT: &str = match option_env!("CARGO_BIN_EXE_zpa-preflight") {
     Some(path) => path,
     // examples/lab.rs: cargo sets the variable for tests and benches only.
     None => "target/debug/zpa-preflight",
 };
+
+/// The binary under test: `ZPA_PREFLIGHT_BIN` when set (CI runs the whole suite against the
+/// shipped release binary from `dist/`, the artefact users get), else the one cargo built.
+pub fn bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| match std::env::var("ZPA_PREFLIGHT_BIN") {
+        Ok(path) if !path.is_empty() => {
+            assert!(
+                Path::new(&path).is_file(),
+                "ZPA_PREFLIGHT_BIN={path} is not a file"
+            );
+            path
+        }
+        _ => BUILT.to_string(),
+    })
+}
 
 /// The repository root, for fixtures.
 pub fn repo(path: &str) -> PathBuf {
@@ -209,7 +225,7 @@ impl Netns {
 
     /// Runs the binary inside the namespace.
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["netns", "exec", &self.name, BIN];
+        let mut all = vec!["netns", "exec", &self.name, bin()];
         all.extend_from_slice(args);
         run_command(Command::new("ip").args(&all).env("NO_COLOR", "1"))
     }
@@ -385,7 +401,7 @@ pub const CONTROL_HOST: &str =
 
 /// Runs the binary with `args`, colour off.
 pub fn run(args: &[&str]) -> Run {
-    Run::from(Command::new(BIN).args(args).env("NO_COLOR", "1"))
+    Run::from(Command::new(bin()).args(args).env("NO_COLOR", "1"))
 }
 
 /// `check` with the lab profile, asking the DNS server at `server`, plus `extra`.

@@ -424,8 +424,9 @@ impl Lab {
     #[allow(dead_code)] // used by examples/lab.rs, not by the tests
     pub fn command_line(&self, profile: &str) -> String {
         format!(
-            "ip netns exec {} {BIN} check --profile {profile} --root {}",
+            "ip netns exec {} {} check --profile {profile} --root {}",
             self.vm,
+            bin(),
             self.root.path().display()
         )
     }
@@ -484,7 +485,7 @@ impl Lab {
     /// `check` with more arguments.
     pub fn check_with(&self, profile: &str, extra: &[&str]) -> Run {
         let root = self.root.path().display().to_string();
-        let mut args = vec!["netns", "exec", &self.vm, BIN, "check"];
+        let mut args = vec!["netns", "exec", &self.vm, bin(), "check"];
         args.extend(["--profile", profile, "--root", &root, "--format", "json"]);
         args.extend_from_slice(extra);
         run_command(Command::new("ip").args(&args))
