@@ -53,6 +53,7 @@ fn the_ansible_play_is_yaml_with_hosts_and_tasks() {
 fn example_command_lines_parse() {
     for file in [
         "examples/zpa-preflight.service",
+        "examples/zpa-preflight-metrics.service",
         "examples/zpa-connector.service.d/preflight.conf",
         "examples/cloud-init.yaml",
     ] {
@@ -72,11 +73,25 @@ fn example_command_lines_parse() {
             let mut args: Vec<&str> = line
                 .trim_end_matches("; then")
                 .split_whitespace()
-                .take_while(|a| *a != ";")
+                // The end of the command: a separator or a redirection.
+                .take_while(|a| *a != ";" && !a.starts_with('>'))
                 .collect();
             args.push("--help");
             let run = run(&args);
             assert_eq!(run.code, 0, "{file}: {line}: {}", run.stderr);
         }
     }
+}
+
+/// The Ansible play installs the release this checkout makes: its version is the crate's.
+#[test]
+fn the_ansible_play_installs_this_release() {
+    let text = std::fs::read_to_string(repo("examples/ansible-preflight.yml")).unwrap();
+    let pinned = format!("zpa_preflight_version: \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert_eq!(text.matches(&pinned).count(), 2, "both plays pin {pinned}");
+    assert!(
+        text.contains("x86_64-linux.tar.gz"),
+        "the play installs the tarball"
+    );
+    assert!(!text.contains("target/release"), "the play needs no build");
 }
