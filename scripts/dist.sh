@@ -100,7 +100,6 @@ gzip -9n "$tree"/usr/share/man/man1/*.1
 deb=$stage/deb
 cp -R "$tree" "$deb"
 install -D -m 0644 scripts/packaging/deb-copyright "$deb/usr/share/doc/$name/copyright"
-install -D -m 0644 scripts/packaging/lintian-overrides "$deb/usr/share/lintian/overrides/$name"
 # Debian 12's systemd units live in /lib (usrmerge makes both one place).
 install -d "$deb/lib/systemd/system"
 install -m 0644 "$units"/* "$deb/lib/systemd/system/"
