@@ -18,7 +18,7 @@ use crate::plan::{self, Overrides};
 use crate::probe;
 use crate::profile::{self, CONNECTOR_SOURCE};
 use crate::render::{self, Format, Painter};
-use crate::report::{self, Report};
+use crate::report::Report;
 
 /// Runs the command and returns the exit code it earned.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Explain(args) => explain(args),
         Command::Gate(args) => gate(args),
         Command::Bundle(args) => {
+            refuse_dry_run("bundle", &args.check)?;
             let prepared = prepare(&args.check)?;
             let report = probe_once(&prepared, false)?;
             let written = crate::bundle::write(
@@ -117,6 +118,7 @@ struct Prepared {
 /// pipe read by the check is empty for the bundle).
 fn spool_logs(
     logs: &[std::path::PathBuf],
+    window: std::time::Duration,
 ) -> Result<(Vec<String>, Option<tempfile::TempDir>), Error> {
     use std::os::unix::fs::FileTypeExt;
     let piped = |p: &Path| {
@@ -138,7 +140,7 @@ fn spool_logs(
             paths.push(log.display().to_string());
             continue;
         }
-        let text = probe::rootfs::read_log(log, probe::rootfs::LOG_CAP)
+        let text = probe::rootfs::read_log(log, probe::rootfs::LOG_CAP, window)
             .map_err(|e| InputError::invalid(log.display().to_string(), e.to_string()))?;
         let name = log
             .display()
@@ -146,10 +148,12 @@ fn spool_logs(
             .trim_start_matches('/')
             .replace('/', "-");
         let path = spool.path().join(format!("{i}-{name}.log"));
-        std::fs::write(&path, text).map_err(|source| Error::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
+        crate::files::write_atomic(&path, 0o600, |out| out.write_all(text.as_bytes())).map_err(
+            |source| Error::Write {
+                path: path.display().to_string(),
+                source,
+            },
+        )?;
         paths.push(path.display().to_string());
     }
     Ok((paths, Some(spool)))
@@ -159,7 +163,11 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     let profile = profile::load(&args.profile)?;
     let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?;
     let anchors = anchors(&profile, &args.trust)?;
-    let (logs, spool) = spool_logs(&args.log)?;
+    // A pipe that never ends (`--log <(journalctl -f)`) is read for as long as the run may
+    // take, and the run goes on with what it wrote by then.
+    let window = std::time::Duration::from_millis(profile.timeouts.overall_ms)
+        .max(args.timeout.unwrap_or_default() * 2);
+    let (logs, spool) = spool_logs(&args.log, window)?;
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
         logs,
@@ -321,7 +329,7 @@ fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
             "feed update: {from}: only https:// URLs or files"
         )));
     } else {
-        let text = crate::error::read_input(Path::new(&from))?;
+        let text = crate::files::read_text(Path::new(&from), crate::files::Kind::Feed)?;
         Ok(crate::feeds::Body { text, source: from })
     };
     let updated = body.and_then(|body| {
@@ -454,7 +462,20 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
 
 /// `gate`: the checks again and again until the VM is ready or the wait is over. One plain
 /// line per attempt, never colour, the JSON report written to `--report` every time.
+/// One flag, one meaning: `--dry-run` contacts nothing and writes nothing, which a gate (whose
+/// answer is the probes') and a bundle (whose content is a run) cannot honour, so they refuse
+/// it before reading anything; `check --dry-run` prints what they would contact.
+fn refuse_dry_run(command: &str, args: &CheckArgs) -> Result<(), Error> {
+    if args.dry_run {
+        return Err(Error::Usage(format!(
+            "{command}: --dry-run is for check (zpa-preflight check --dry-run shows what {command} would contact)"
+        )));
+    }
+    Ok(())
+}
+
 fn gate(args: GateArgs) -> Result<Exit, Error> {
+    refuse_dry_run("gate", &args.check)?;
     // One flag, one meaning: gate prints one plain line per attempt, whatever --format says,
     // so another format is refused rather than silently ignored.
     if args.check.output.format != Format::Human {
@@ -596,7 +617,7 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
 /// the profile's with nothing to contact, so every other check says it did not run.
 fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
     let shown = file.display().to_string();
-    let text = crate::error::read_input(file)?;
+    let text = crate::files::read_text(file, crate::files::Kind::Chain)?;
     let ders = probe::tls::parse_chain(&text).map_err(|m| InputError::invalid(&shown, m))?;
     let profile = profile::load(args.profile.as_deref().unwrap_or(profile::DEFAULT_PROFILE))?;
     let anchors = anchors(&profile, &args.trust)?;
@@ -722,11 +743,7 @@ fn split_host_port(text: &str) -> Option<(String, u16)> {
 
 /// A saved report, or the report inside a support bundle.
 fn load_any(path: &Path) -> Result<Report, Error> {
-    Ok(if crate::bundle::is_bundle(path) {
-        crate::bundle::load_report(path)?
-    } else {
-        report::load(path)?
-    })
+    Ok(crate::bundle::load_any(path)?)
 }
 
 fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
@@ -756,21 +773,10 @@ fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
-    // Atomic: a temporary file beside the target, renamed over it once complete, so a full
-    // disk or a failed attempt never leaves a truncated report or empties a good one.
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
-    let mut file = std::io::BufWriter::new(temp);
-    render::json::report(&mut file, report)
-        .and_then(|()| file.flush())
-        .map_err(write_error)?;
-    let temp = file.into_inner().map_err(|e| write_error(e.into_error()))?;
-    temp.as_file().sync_all().map_err(write_error)?;
-    temp.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
+    // Atomic: a full disk or a failed attempt never leaves a truncated report or empties a
+    // good one. Owner-only: a report names the site's hosts and addresses.
+    crate::files::write_atomic(path, 0o600, |out| render::json::report(out, report))
+        .map_err(write_error)
 }
 
 fn painter(output: &OutputArgs) -> Painter {

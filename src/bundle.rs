@@ -6,7 +6,7 @@
 //! data before it is serialized, never by a text replace over its JSON. What is collected is
 //! listed in the bundle's `MANIFEST`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::InputError;
@@ -69,9 +69,11 @@ pub fn write(
         }
     }
     for (i, log) in report.evidence.plan.logs.iter().enumerate() {
-        if let Ok(text) =
-            crate::probe::rootfs::read_log(Path::new(log), crate::probe::rootfs::LOG_CAP)
-        {
+        if let Ok(text) = crate::probe::rootfs::read_log(
+            Path::new(log),
+            crate::probe::rootfs::LOG_CAP,
+            crate::probe::rootfs::PIPE_WINDOW,
+        ) {
             let lines: Vec<&str> = text.lines().collect();
             let tail = lines[lines.len().saturating_sub(log_lines)..].join("\n");
             let name = Path::new(log)
@@ -94,51 +96,73 @@ pub fn write(
         ),
     ));
 
-    let file = std::fs::File::create(out)?;
-    let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::default(),
-    ));
-    for (name, text) in &entries {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(report.started_at.timestamp().max(0) as u64);
-        header.set_cksum();
-        archive.append_data(&mut header, name, text.as_bytes())?;
-    }
-    archive.into_inner()?.finish()?.flush()?;
+    // Through the one atomic writer: never in place, never through a symlink planted at
+    // `out`, and a full disk or a second Ctrl-C leaves the previous bundle whole.
+    crate::files::write_atomic(out, 0o600, |file| {
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::default(),
+        ));
+        for (name, text) in &entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(report.started_at.timestamp().max(0) as u64);
+            header.set_cksum();
+            archive.append_data(&mut header, name, text.as_bytes())?;
+        }
+        archive.into_inner()?.finish()?.flush()
+    })?;
     Ok(manifest)
 }
 
-/// Whether `path` is a gzip file (a bundle) rather than a JSON report.
-pub fn is_bundle(path: &Path) -> bool {
-    let mut magic = [0u8; 2];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| magic == [0x1f, 0x8b])
+/// Whether `bytes` are gzip (a bundle) rather than a JSON report.
+pub fn is_bundle(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// The report inside a bundle.
-pub fn load_report(path: &Path) -> Result<Report, InputError> {
+/// A saved report or bundle, whichever `path` holds, read once through the bounded reader.
+pub fn load_any(path: &Path) -> Result<Report, InputError> {
     let file_name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| InputError::Read {
-        file: file_name.clone(),
-        source,
+    let bytes = crate::files::read_bytes(path, crate::files::Kind::Report)?;
+    if is_bundle(&bytes) {
+        if bytes.len() as u64 > crate::files::Kind::Bundle.cap() {
+            return Err(InputError::invalid(
+                file_name,
+                "is larger than a bundle can be (64 MiB)",
+            ));
+        }
+        return read_report(&bytes[..]).map_err(|message| InputError::invalid(file_name, message));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        InputError::invalid(
+            &file_name,
+            "is neither a JSON report nor a bundle (not UTF-8, not gzip)",
+        )
     })?;
-    read_report(file).map_err(|message| InputError::invalid(file_name, message))
+    report::parse(&text).map_err(|message| InputError::invalid(file_name, message))
 }
 
 /// The report inside a bundle read from `gzip`: the parser `explain` trusts with a customer's
-/// attachment, so it is bounded (64 MiB of report) and fuzzed (`fuzz/fuzz_targets/bundle.rs`).
+/// attachment, so it is bounded and fuzzed (`fuzz/fuzz_targets/bundle.rs`). The bound is on
+/// the decompressed stream, everything the tar reader pulls (headers, PAX and long-name
+/// records, other entries), not only on the report: a small attachment whose headers expand
+/// would otherwise take hundreds of MiB.
 pub fn read_report(gzip: impl Read) -> Result<Report, String> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzip));
+    let decompressed = crate::files::Capped::new(
+        flate2::read::GzDecoder::new(gzip),
+        crate::files::Kind::Report.cap(),
+    );
+    let mut archive = tar::Archive::new(decompressed);
     let entries = archive
         .entries()
         .map_err(|e| format!("not a bundle: {e}"))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("not a bundle: {e}"))?;
-        let is_report = entry.path().is_ok_and(|p| p == Path::new("report.json"));
+        // `tar -C dir .` writes `./report.json`: the same file.
+        let is_report = entry
+            .path()
+            .is_ok_and(|p| p == Path::new("report.json") || p == Path::new("./report.json"));
         if is_report {
             let mut text = String::new();
             entry

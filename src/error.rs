@@ -1,7 +1,5 @@
 //! Failures of the tool itself. A probe that fails is evidence, never one of these.
 
-use std::path::Path;
-
 /// A file or name the user gave that cannot be used: a usage error, one line naming it.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -39,14 +37,6 @@ impl InputError {
             message: message.into(),
         }
     }
-}
-
-/// Reads a text file the user gave, as an [`InputError`] on failure.
-pub fn read_input(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|source| InputError::Read {
-        file: path.display().to_string(),
-        source,
-    })
 }
 
 /// Why the tool could not do its job.

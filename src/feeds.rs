@@ -108,11 +108,20 @@ pub fn read_cache(cache: &Path, kind: FeedKind) -> Result<Option<Cached>, FeedUp
         path: path.display().to_string(),
         source,
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(error(e)),
-    };
+    if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
+    }
+    // Bounded, regular files only: a FIFO planted at the cache must not hang `check` (and a
+    // cloud-init boot behind it).
+    let text = crate::files::read_text(&path, crate::files::Kind::FeedCache).map_err(|e| {
+        error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            match e {
+                crate::error::InputError::Invalid { message, .. } => message,
+                other => other.to_string(),
+            },
+        ))
+    })?;
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
@@ -281,11 +290,10 @@ fn write_atomically(path: &Path, value: &Cached) -> Result<(), FeedUpdateError> 
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(error)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
-    serde_json::to_writer_pretty(&mut temp, value).map_err(|e| error(std::io::Error::other(e)))?;
-    temp.as_file().sync_all().map_err(error)?;
-    temp.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+    crate::files::write_atomic(path, 0o644, |out| {
+        serde_json::to_writer_pretty(out, value).map_err(std::io::Error::other)
+    })
+    .map_err(error)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Each module has a stage, in this order: the leaves (`address`, `causes` — what the tool can
-//! conclude —, `x509`, `secrets`, `vm`, `error`, `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
+//! conclude —, `x509`, `secrets`, `vm`, `error`, `files` (the one bounded reader and atomic writer), `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
 //! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli` (and `manual`, the man pages and completions made from it), `app`. A
 //! module uses its own stage and earlier ones only (`tests/cli/architecture.rs` checks the
 //! imports), so nothing imports a later stage and there is no circle.
@@ -33,6 +33,7 @@ pub mod error;
 pub mod evidence;
 pub mod exit;
 pub mod feeds;
+pub mod files;
 pub mod fleet;
 pub mod interrupt;
 pub mod manual;

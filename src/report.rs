@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnose::measures::Measures;
 use crate::diagnose::{self, Cause, Check, Verdict};
-use crate::error::{InputError, read_input};
+use crate::error::InputError;
 use crate::evidence::Evidence;
 
 /// The schema this tool writes.
@@ -109,7 +109,7 @@ impl Report {
 
 /// Reads a saved report.
 pub fn load(path: &Path) -> Result<Report, InputError> {
-    let text = read_input(path)?;
+    let text = crate::files::read_text(path, crate::files::Kind::Report)?;
     parse(&text).map_err(|message| InputError::invalid(path.display().to_string(), message))
 }
 

@@ -394,17 +394,18 @@ pub fn scan_log(
     patterns: &[LogPattern],
     secrets: &crate::secrets::Secrets,
 ) -> LogFile {
-    let text = match super::rootfs::read_log(path, super::rootfs::LOG_CAP) {
-        Ok(text) => text,
-        Err(e) => {
-            return LogFile {
-                path: path.display().to_string(),
-                error: Some(e.to_string()),
-                findings: Vec::new(),
-                counts: Default::default(),
-            };
-        }
-    };
+    let text =
+        match super::rootfs::read_log(path, super::rootfs::LOG_CAP, super::rootfs::PIPE_WINDOW) {
+            Ok(text) => text,
+            Err(e) => {
+                return LogFile {
+                    path: path.display().to_string(),
+                    error: Some(e.to_string()),
+                    findings: Vec::new(),
+                    counts: Default::default(),
+                };
+            }
+        };
     // Every match counted; only the latest few of each pattern kept as excerpts (2 million
     // matching lines once made a 500 MB report).
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();

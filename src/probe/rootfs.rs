@@ -166,10 +166,14 @@ fn open_regular(path: &Path) -> Result<std::fs::File, Refusal> {
     std::fs::File::open(path).map_err(|e| Refusal::Io(e.to_string()))
 }
 
+/// How long a pipe handed in with `--log` is read when the caller has no deadline of its own.
+pub const PIPE_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The last `cap` bytes of a log the user named (`--log`, any path): a regular file is read
-/// from its end; a pipe (`--log <(journalctl …)`) up to `cap`. A FIFO nobody writes to would
-/// block, so only a pipe handed to this process is read, never a named one.
-pub fn read_log(path: &Path, cap: u64) -> Result<String, Refusal> {
+/// from its end; a pipe (`--log <(journalctl …)`) up to `cap`, and for `window` at most — a
+/// pipe that never ends (`journalctl -f`) gives what it wrote by then. A FIFO nobody writes to
+/// would block, so only a pipe handed to this process is read, never a named one.
+pub fn read_log(path: &Path, cap: u64, window: std::time::Duration) -> Result<String, Refusal> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Refusal::Missing,
         _ => Refusal::Io(e.to_string()),
@@ -197,16 +201,54 @@ pub fn read_log(path: &Path, cap: u64) -> Result<String, Refusal> {
             bytes.drain(..=newline);
         }
     } else {
-        let mut tail = Vec::new();
-        file.take(cap.saturating_mul(4))
-            .read_to_end(&mut tail)
-            .map_err(|e| Refusal::Io(e.to_string()))?;
+        let mut tail = read_pipe(file, cap.saturating_mul(4), window)?;
         let keep = tail
             .len()
             .saturating_sub(usize::try_from(cap).unwrap_or(usize::MAX));
         bytes = tail.split_off(keep);
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Up to `limit` bytes of a pipe, for `window` at most. A blocking read cannot be cut short, so
+/// a thread reads and this side stops listening at the deadline; the thread ends with the
+/// process (or when the writer closes).
+fn read_pipe(
+    file: std::fs::File,
+    limit: u64,
+    window: std::time::Duration,
+) -> Result<Vec<u8>, Refusal> {
+    let (chunks, received) = std::sync::mpsc::channel::<std::io::Result<Vec<u8>>>();
+    std::thread::spawn(move || {
+        let mut file = file.take(limit);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if chunks.send(Ok(buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = chunks.send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + window;
+    let mut bytes = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match received.recv_timeout(left) {
+            Ok(Ok(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(Err(e)) => return Err(Refusal::Io(e.to_string())),
+            // The writer closed (or the limit was read), or the window is over.
+            Err(_) => return Ok(bytes),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -275,14 +317,18 @@ mod tests {
         assert_eq!(fs.read("etc/big", 100).unwrap().len(), 100);
         let log = dir.path().join("etc/big");
         assert_eq!(
-            read_log(&log, 100).unwrap().len(),
+            read_log(&log, 100, PIPE_WINDOW).unwrap().len(),
             100,
             "the newest 100 bytes"
         );
         std::fs::write(&log, "old\n".repeat(100) + "new line\n").unwrap();
-        assert!(read_log(&log, 20).unwrap().ends_with("new line\n"));
+        assert!(
+            read_log(&log, 20, PIPE_WINDOW)
+                .unwrap()
+                .ends_with("new line\n")
+        );
         assert_eq!(
-            read_log(&dir.path().join("etc/fifo"), 100),
+            read_log(&dir.path().join("etc/fifo"), 100, PIPE_WINDOW),
             Err(Refusal::NotRegular("a FIFO"))
         );
     }

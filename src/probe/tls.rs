@@ -62,7 +62,7 @@ pub fn load_anchor(spec: &str) -> Result<Anchor, InputError> {
         Some(("control", path)) => (Some(TrustClass::Control), path),
         _ => (None, spec),
     };
-    let text = crate::error::read_input(std::path::Path::new(path))?;
+    let text = crate::files::read_text(std::path::Path::new(path), crate::files::Kind::Anchor)?;
     let certs = CertificateDer::pem_slice_iter(text.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| InputError::invalid(path, format!("not a PEM certificate file: {e}")))?;

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{InputError, read_input};
+use crate::error::InputError;
+use crate::files::{Kind, read_text};
 pub use feed::{CONNECTOR_SOURCE, ZenRanges};
 
 /// The profile `check` uses when `--profile` is not given.
@@ -617,13 +618,13 @@ pub fn load(spec: &str) -> Result<Profile, InputError> {
             builtins: builtin_profiles().join(", "),
         });
     }
-    let text = read_input(path)?;
+    let text = read_text(path, Kind::Profile)?;
     parse(&text, spec, path.parent())
 }
 
 /// Reads a feed file given with `--cidrs`; it is taken as the complete published list.
 pub fn load_feed(path: &Path, source: &str) -> Result<ZenRanges, InputError> {
-    let text = read_input(path)?;
+    let text = read_text(path, Kind::Feed)?;
     let origin = path.display().to_string();
     feed::parse_feed(&text, source, &origin, true)
         .map_err(|e| InputError::invalid(origin, e.message))
@@ -775,7 +776,7 @@ fn zen_ranges(zen: &ZenFile, origin: &str, base: Option<&Path>) -> Result<ZenRan
                         ));
                     };
                     let path: PathBuf = base.join(feed);
-                    (read_input(&path)?, path.display().to_string())
+                    (read_text(&path, Kind::Feed)?, path.display().to_string())
                 }
             };
             feed::parse_feed(&text, &zen.source, &feed_origin, zen.complete)

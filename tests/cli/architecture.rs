@@ -17,6 +17,7 @@ const STAGES: &[(&str, u8)] = &[
     ("secrets", 0),
     ("vm", 0),
     ("error", 0),
+    ("files", 0),
     ("interrupt", 0),
     ("sizing", 0),
     ("profile", 1),

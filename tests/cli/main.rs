@@ -2,6 +2,7 @@
 //! namespaces the tests create. One test binary (one link step on a 2-core machine).
 
 mod architecture;
+mod bounded;
 mod bundle;
 mod causes;
 mod chains;

@@ -399,6 +399,42 @@ pub fn lab_profile_with(dir: &Path, extra: &str) -> String {
 pub const CONTROL_HOST: &str =
     "[[names]]\nhost = \"dist.zpa.test\"\nrole = \"control\"\nports = [443]\nrequired = false\n";
 
+/// Runs the binary with `args`, colour off, killing it after `limit`: for inputs that could
+/// hang a careless reader (a FIFO, a pipe that never ends). A kill fails the test by its
+/// message, never by hanging the suite.
+pub fn run_within(limit: Duration, args: &[&str]) -> Run {
+    let started = Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "zpa-preflight {} still running after {limit:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
 /// Runs the binary with `args`, colour off.
 pub fn run(args: &[&str]) -> Run {
     Run::from(Command::new(bin()).args(args).env("NO_COLOR", "1"))
