@@ -621,15 +621,53 @@ fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
     let ders = probe::tls::parse_chain(&text).map_err(|m| InputError::invalid(&shown, m))?;
     let profile = profile::load(args.profile.as_deref().unwrap_or(profile::DEFAULT_PROFILE))?;
     let anchors = anchors(&profile, &args.trust)?;
+    let summaries: Vec<_> = ders
+        .iter()
+        .filter_map(|der| crate::x509::summarize(der).ok())
+        .collect();
+    // The server name: --sni, else the leaf's first concrete name (a wildcard is not one:
+    // `*.prod.zpath.net` is judged as presented, for a name it covers), else none.
     let sni = match &args.sni {
         Some(sni) => sni.clone(),
-        None => crate::x509::summarize(&ders[0])
-            .ok()
-            .and_then(|leaf| leaf.sans.into_iter().chain(leaf.subject.cn).next())
-            .ok_or_else(|| {
-                InputError::invalid(&shown, "the leaf names no server: give it with --sni")
-            })?,
+        None => summaries
+            .first()
+            .filter(|leaf| !leaf.is_ca)
+            .map(|leaf| {
+                let names: Vec<&String> = leaf.sans.iter().chain(&leaf.subject.cn).collect();
+                let concrete = names.iter().find(|n| {
+                    !n.starts_with("*.")
+                        && rustls::pki_types::ServerName::try_from(n.to_string()).is_ok()
+                });
+                concrete
+                    .or_else(|| names.iter().find(|n| n.starts_with("*.")))
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
     };
+    // A file of CA certificates only (a user's export of "the proxy's CA") has no server to
+    // judge: it is judged by its CAs when the catalogue names their product, and otherwise
+    // says what it holds and what to pass instead.
+    if !summaries.is_empty() && summaries.iter().all(|c| c.is_ca) {
+        let catalog = &profile::interceptors();
+        if crate::diagnose::ca_product(&summaries, catalog).is_none() {
+            return Err(InputError::invalid(
+                &shown,
+                format!(
+                    "holds only CA certificates ({}), of no catalogued inspection product: pass \
+                     the chain a server presented (leaf first, e.g. the output of openssl \
+                     s_client -showcerts), or, if this CA is your own broker anchor, pass it with \
+                     --trust",
+                    summaries
+                        .iter()
+                        .map(|c| format!("{} sha256 {}", c.subject.text, c.sha256))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            )
+            .into());
+        }
+    }
     let class = profile
         .names
         .iter()

@@ -327,6 +327,8 @@ kinds! {
         "a signal stopped the run: what was not seen is unknown, not passed";
     RUN_INCOMPLETE = "run.incomplete", Run, Warning, "",
         "probes were abandoned at the overall deadline: their checks are unknown, not passed";
+    RUN_NOT_JUDGED = "run.not_judged", Run, Blocking, "",
+        "every check that decides (DNS, TCP and TLS; the others when the run has no destination) was skipped or could not be judged: \"ready\" cannot be said";
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ pub struct ExplainArgs {
     pub chain: Option<PathBuf>,
     /// With --chain: the server name the chain was presented for (default: the leaf's first
     /// name). A control host of the profile is judged as one; any other name as a broker.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_sni)]
     pub sni: Option<String>,
     /// With --chain: the profile whose catalog and expectations judge it [default:
     /// app-connector].
@@ -303,7 +303,7 @@ pub struct ChainArgs {
     #[arg(value_name = "HOST[:PORT]")]
     pub host: String,
     /// The server name to send (default: HOST when it is a name).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_sni)]
     pub sni: Option<String>,
     /// An explicit proxy to tunnel through with CONNECT.
     #[arg(long, value_name = "IP:PORT")]
@@ -364,6 +364,20 @@ fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("'{text}' is not IP or IP:PORT ([IPv6]:PORT)"))
 }
 
+/// A server name as a ClientHello carries it: one DNS name or IP address, never empty, a
+/// wildcard, a port, spaces or control characters (a chain judged against a name that does
+/// not parse would be judged against nothing).
+fn parse_sni(text: &str) -> Result<String, String> {
+    rustls::pki_types::ServerName::try_from(text.to_string())
+        .map(|_| text.to_string())
+        .map_err(|_| {
+            format!(
+                "'{}' is not a server name (one DNS name or IP address, without a port or a wildcard)",
+                text.escape_debug()
+            )
+        })
+}
+
 /// A humantime duration, or a bare number of seconds; at least 1 ms.
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     let duration = match text.parse::<u64>() {
@@ -418,5 +432,16 @@ mod tests {
         assert_eq!(parse_span("15s").unwrap(), Duration::from_secs(15));
         assert!(parse_cause_id("egress.tcp_9000_blocked").is_ok());
         assert!(parse_cause_id("Egress").is_err());
+        assert!(parse_sni("co2br.prod.zpath.net").is_ok());
+        assert!(parse_sni("198.51.100.7").is_ok());
+        for bad in [
+            "",
+            " co2br.prod.zpath.net",
+            "*.prod.zpath.net",
+            "host:443",
+            "a\u{1b}[31mb",
+        ] {
+            assert!(parse_sni(bad).is_err(), "{bad:?}");
+        }
     }
 }

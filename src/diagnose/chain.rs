@@ -18,7 +18,7 @@
 //!
 //! Control hosts are public: an anchor, or Mozilla's roots, or nothing.
 
-use crate::evidence::{ChainCert, HandshakeResult, TlsHandshake, Trust};
+use crate::evidence::{ChainCert, ChainVerification, HandshakeResult, TlsHandshake, Trust};
 use crate::plan::{Plan, TrustClass};
 use crate::profile::{Interceptor, KnownCa};
 use crate::x509::{CertSummary, Name};
@@ -137,6 +137,9 @@ pub(super) enum Judgement<'a> {
     Blocked(String),
     /// Nothing to judge (the TCP connect failed, or the run ended first).
     Nothing,
+    /// A chain was presented but what would decide it could not be checked (no server name
+    /// to verify it against a declared anchor or a public root): an answer, never a pass.
+    Unjudged(String),
 }
 
 impl Judgement<'_> {
@@ -179,7 +182,7 @@ fn judge<'a>(
             "the server sent a certificate that does not parse ({len} bytes: {error})"
         ));
     }
-    let (Some(signer), Some(verification)) = (Signer::of(chain), &h.verification) else {
+    let Some(signer) = Signer::of(chain) else {
         return match &h.result {
             HandshakeResult::Reset => {
                 Judgement::Blocked("reset right after the ClientHello".into())
@@ -200,6 +203,18 @@ fn judge<'a>(
             | HandshakeResult::Interrupted => Judgement::Nothing,
         };
     };
+    // A chain with no name to verify it against (a saved chain whose leaf names nothing, a
+    // file of CA certificates) is judged as presented, by its issuers: every rule below but
+    // the anchors, the public roots and the system store speaks without a verification.
+    static UNVERIFIED: ChainVerification = ChainVerification {
+        mozilla: Trust::NotChecked,
+        system: Trust::NotChecked,
+        anchor: None,
+    };
+    let (verification, verified) = match &h.verification {
+        Some(v) => (v, true),
+        None => (&UNVERIFIED, false),
+    };
     let product = product(chain, &plan.interceptors);
     let intercepted =
         |product: Option<Product<'a>>, why: String, confidence: f64| Judgement::Intercepted {
@@ -209,6 +224,12 @@ fn judge<'a>(
             signer: Some(signer),
         };
     // 1. A declared anchor decides alone.
+    if plan.has_anchors(h.class) && !verified {
+        return Judgement::Unjudged(
+            "the chain names no server to verify it against the declared anchor: give it with --sni"
+                .into(),
+        );
+    }
     if plan.has_anchors(h.class) {
         return match &verification.anchor {
             Some(path) => Judgement::Genuine(Basis::Anchor(path)),
@@ -218,6 +239,12 @@ fn judge<'a>(
                 0.95,
             ),
         };
+    }
+    if h.class == TrustClass::Control && !verified {
+        return Judgement::Unjudged(
+            "a control host's chain is judged by Mozilla's roots, which need its server name: give it with --sni"
+                .into(),
+        );
     }
     if h.class == TrustClass::Control {
         if verification.mozilla == Trust::Verified {
@@ -324,16 +351,46 @@ fn signed_by(chain: &[&CertSummary], ca: &KnownCa) -> bool {
 /// The first catalog product whose key signs the chain, or whose pattern appears in a CA
 /// name of it (the leaf's issuer, and every CA sent).
 fn product<'a>(chain: &[&CertSummary], catalog: &'a [Interceptor]) -> Option<Product<'a>> {
-    let cas = chain.iter().skip(1);
+    let cas = || chain.iter().skip(1).copied();
+    let names = chain
+        .first()
+        .map(|leaf| &leaf.issuer)
+        .into_iter()
+        .chain(cas().flat_map(|ca| [&ca.subject, &ca.issuer]));
+    let key_ids = chain
+        .iter()
+        .flat_map(|c| c.authority_key_id.iter().chain(&c.key_id));
+    catalogued(cas(), key_ids, names, catalog)
+}
+
+/// The product a file of CA certificates alone belongs to (a user's export of "the proxy's
+/// CA", with no server chain): matched on any of their keys or on any attribute of their
+/// names, subject or issuer.
+pub fn ca_product<'a>(cas: &[CertSummary], catalog: &'a [Interceptor]) -> Option<&'a str> {
+    let names = cas.iter().flat_map(|ca| [&ca.subject, &ca.issuer]);
+    let key_ids = cas
+        .iter()
+        .flat_map(|c| c.authority_key_id.iter().chain(&c.key_id));
+    catalogued(cas.iter(), key_ids, names, catalog).map(|(p, _)| p.name.as_str())
+}
+
+/// The first product whose key is one of `cas`' keys or `key_ids`, else the first whose
+/// pattern appears in any attribute (CN, O, OU, e-mail) of `names`: some products' CAs carry
+/// no CN at all.
+fn catalogued<'a, 'c>(
+    cas: impl Iterator<Item = &'c CertSummary> + Clone,
+    key_ids: impl Iterator<Item = &'c String> + Clone,
+    names: impl Iterator<Item = &'c Name>,
+    catalog: &'a [Interceptor],
+) -> Option<Product<'a>> {
     let by_key = catalog.iter().find_map(|p| {
         let spki = cas
             .clone()
             .find(|ca| p.keys.contains(&ca.spki_sha256))
             .map(|ca| format!("its CA's key (sha256 {})", ca.spki_sha256));
         let key_id = || {
-            chain
-                .iter()
-                .flat_map(|c| c.authority_key_id.iter().chain(&c.key_id))
+            key_ids
+                .clone()
                 .find(|id| p.key_ids.contains(id))
                 .map(|id| format!("its signing key (key id {id})"))
         };
@@ -342,14 +399,7 @@ fn product<'a>(chain: &[&CertSummary], catalog: &'a [Interceptor]) -> Option<Pro
     if by_key.is_some() {
         return by_key;
     }
-    let mut values: Vec<String> = Vec::new();
-    if let Some(leaf) = chain.first() {
-        values.extend(leaf.issuer.values_lowercase());
-    }
-    for ca in cas {
-        values.extend(ca.subject.values_lowercase());
-        values.extend(ca.issuer.values_lowercase());
-    }
+    let values: Vec<String> = names.flat_map(Name::values_lowercase).collect();
     catalog.iter().find_map(|p| {
         p.patterns
             .iter()

@@ -241,9 +241,26 @@ pub(super) fn check(facts: &Facts) -> Check {
         check.reason = Some("no names to resolve (only addresses were given)".into());
         return check;
     }
+    // A name with no lookup recorded (a report cut short, or edited) is unknown, not failed.
+    if facts.names.iter().all(|n| n.resolution.is_none()) {
+        check.status = CheckStatus::Skipped;
+        check.reason = Some(format!(
+            "none of the {planned} names was looked up: unknown, not passed"
+        ));
+        return check;
+    }
+    let looked_up = |n: &&super::NameView| n.resolution.is_some();
     let usable = facts.names.iter().filter(|n| n.usable()).count();
-    let required_failed = facts.names.iter().any(|n| n.spec.required && !n.usable());
-    let optional_failed = facts.names.iter().any(|n| !n.spec.required && !n.usable());
+    let required_failed = facts
+        .names
+        .iter()
+        .filter(looked_up)
+        .any(|n| n.spec.required && !n.usable());
+    let optional_failed = facts
+        .names
+        .iter()
+        .filter(looked_up)
+        .any(|n| !n.spec.required && !n.usable());
     let outside = facts
         .names
         .iter()

@@ -32,6 +32,7 @@ use crate::evidence::{Evidence, NameResolution};
 use crate::profile::NameSpec;
 
 pub use crate::causes::Severity;
+pub use chain::ca_product;
 
 /// The status of a check that `causes` speak for: the worst severity among them.
 fn status_of(causes: &[Cause]) -> CheckStatus {
@@ -230,16 +231,6 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             .then(b.confidence.total_cmp(&a.confidence))
     });
     let mut causes: Vec<Cause> = causes.into_iter().map(|(_, c)| c).collect();
-    for (i, cause) in causes.iter_mut().enumerate() {
-        cause.rank = i + 1;
-    }
-    let verdict = if causes.iter().any(|c| c.severity == Severity::Blocking) {
-        Verdict::Blocked
-    } else if causes.iter().any(|c| c.severity == Severity::Warning) {
-        Verdict::Warnings
-    } else {
-        Verdict::Ready
-    };
     let mut checks = vec![dns::check(&facts)];
     checks.extend(egress::checks(&facts));
     checks.extend(udp::checks(&facts));
@@ -254,13 +245,39 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             .iter()
             .all(|h| matches!(h.origin, crate::plan::Origin::SavedChain { .. }))
     {
+        // The chain's own check keeps its reason (a chain left unjudged says why).
         for check in checks
             .iter_mut()
-            .filter(|c| c.status == CheckStatus::Skipped)
+            .filter(|c| c.status == CheckStatus::Skipped && c.id != "tls")
         {
             check.reason = Some("not run: only a saved chain was judged".into());
         }
     }
+    // Never "ready" about what was not judged: with nothing blocking and nothing that decides
+    // judged, this blocking cause goes first.
+    if !causes.iter().any(|c| c.severity == Severity::Blocking)
+        && let Some(mut cause) = run::not_judged(&facts, &checks)
+    {
+        if evidence.plan.ignore.contains(&cause.id) {
+            cause.severity = Severity::Warning;
+            cause.ignored = true;
+        }
+        let at = causes
+            .iter()
+            .position(|c| c.severity > cause.severity)
+            .unwrap_or(causes.len());
+        causes.insert(at, cause);
+    }
+    for (i, cause) in causes.iter_mut().enumerate() {
+        cause.rank = i + 1;
+    }
+    let verdict = if causes.iter().any(|c| c.severity == Severity::Blocking) {
+        Verdict::Blocked
+    } else if causes.iter().any(|c| c.severity == Severity::Warning) {
+        Verdict::Warnings
+    } else {
+        Verdict::Ready
+    };
     Diagnosis {
         measures: measures::measure(&facts),
         checks,

@@ -1,6 +1,6 @@
 //! Rules about the run itself: a verdict is only as good as the probes that finished.
 
-use super::{Cause, Facts, Severity};
+use super::{Cause, Check, CheckStatus, Facts, Severity};
 use crate::evidence::{Evidence, HandshakeResult, NtpOutcome, QueryOutcome, TcpOutcome, secs};
 
 /// Why probes were left unfinished.
@@ -121,11 +121,104 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
     ]
 }
 
+/// `run.not_judged`: nothing that decides was judged, so the run says so instead of "ready".
+/// The deciding checks are the network's (DNS, TCP, TLS) whenever the run has a destination;
+/// a run without one (a profile of host checks only) is decided by the checks it has. A check
+/// skipped or left unjudged (a saved chain with no name to verify, a report with no probes) is
+/// an answer with its reason, never a pass. `None` when something decided.
+pub(super) fn not_judged(facts: &Facts, checks: &[Check]) -> Option<Cause> {
+    let plan = &facts.evidence.plan;
+    let network = |c: &&Check| c.id == "dns" || c.id == "tls" || c.id.starts_with("tcp.");
+    let has_destination = !plan.names.is_empty() || !plan.fixed_targets.is_empty();
+    let deciding: Vec<&Check> = if has_destination {
+        checks.iter().filter(network).collect()
+    } else {
+        checks.iter().collect()
+    };
+    if deciding.iter().any(|c| c.status != CheckStatus::Skipped) {
+        return None;
+    }
+    let reasons: Vec<String> = deciding
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c.label,
+                c.reason.as_deref().unwrap_or("skipped, no reason recorded")
+            )
+        })
+        .collect();
+    Some(
+        Cause::new(crate::causes::RUN_NOT_JUDGED.id(), Severity::Blocking, 1.0)
+            .title("Nothing that decides enrollment was judged")
+            .detail(
+                "Every check that decides whether the connector can enroll was skipped or could \
+                 not be judged, so this run cannot say \"ready\": what was not judged is \
+                 unknown, not passed."
+                    .to_string(),
+            )
+            .evidence(reasons)
+            .remedy(
+                "Give the run something to judge: run `check` on the VM itself, or, for a saved \
+                 chain, pass the chain the server presented (leaf first) or its name with --sni.",
+            ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
     use super::super::{Verdict, diagnose};
     use crate::evidence::TcpOutcome;
+
+    /// Nothing that decides was judged: blocking, first, with each check's reason; a run with
+    /// one deciding check judged, or with no destination but host checks judged, is not.
+    #[test]
+    fn nothing_judged_is_never_ready() {
+        // The probes of a run that never got to run them: every network check skipped.
+        let mut ev = healthy();
+        ev.dns.names.clear();
+        ev.tcp.attempts.clear();
+        ev.tls.handshakes.clear();
+        let d = diagnose(&ev);
+        assert!(!d.causes.is_empty(), "{:?}", d.checks);
+        assert_eq!(d.causes[0].id, "run.not_judged", "{:?}", d.causes);
+        assert_eq!(d.verdict, Verdict::Blocked);
+        assert!(
+            d.causes[0].evidence.iter().any(|e| e.starts_with("DNS: ")),
+            "{:?}",
+            d.causes[0]
+        );
+
+        // --ignore downgrades it like any blocking cause, and says so.
+        ev.plan.ignore = vec!["run.not_judged".into()];
+        let d = diagnose(&ev);
+        assert_eq!(d.verdict, Verdict::Warnings);
+        assert!(d.causes[0].ignored);
+
+        // Something judged: no such cause.
+        let d = diagnose(&healthy());
+        assert!(
+            d.causes.iter().all(|c| c.id != "run.not_judged"),
+            "{:?}",
+            d.causes
+        );
+        assert_eq!(d.verdict, Verdict::Ready);
+
+        // No destination at all, and the host judged: decided by the host.
+        let mut ev = healthy();
+        ev.plan.names.clear();
+        ev.plan.fixed_targets.clear();
+        ev.dns.names.clear();
+        ev.tcp.attempts.clear();
+        ev.tls.handshakes.clear();
+        let d = diagnose(&ev);
+        assert!(
+            d.causes.iter().all(|c| c.id != "run.not_judged"),
+            "{:?}",
+            d.causes
+        );
+    }
 
     #[test]
     fn abandoned_probes_are_not_a_pass() {

@@ -335,13 +335,17 @@ pub(super) fn check(facts: &Facts) -> Check {
     }
     let handshakes = &facts.evidence.tls.handshakes;
     let judged: Vec<(&TlsHandshake, &Judgement)> = judged(facts)
-        .filter(|(_, j)| !matches!(j, Judgement::Nothing))
+        .filter(|(_, j)| !matches!(j, Judgement::Nothing | Judgement::Unjudged(_)))
         .collect();
     if judged.is_empty() {
-        check.reason = Some(if handshakes.is_empty() {
-            "no TLS destination (no address resolved)".into()
-        } else {
-            "no handshake got as far as a certificate (TCP failed)".into()
+        let unjudged = facts.tls.iter().find_map(|j| match j {
+            Judgement::Unjudged(why) => Some(why.clone()),
+            _ => None,
+        });
+        check.reason = Some(match unjudged {
+            Some(why) => format!("not judged: {why}"),
+            None if handshakes.is_empty() => "no TLS destination (no address resolved)".into(),
+            None => "no handshake got as far as a certificate (TCP failed)".into(),
         });
         return check;
     }

@@ -294,14 +294,24 @@ pub fn saved(
     record(chain, target, result, verifiers)
 }
 
+/// The name a chain is verified against: the server name itself, or, for a wildcard (a saved
+/// leaf whose only names are `*.prod.zpath.net`), a name the wildcard covers, so that the
+/// chain is judged as presented for it. `None` when there is no name at all.
+fn verification_name(sni: &str) -> Option<ServerName<'static>> {
+    if let Ok(name) = ServerName::try_from(sni.to_string()) {
+        return Some(name);
+    }
+    let rest = sni.strip_prefix("*.")?;
+    ServerName::try_from(format!("wildcard.{rest}")).ok()
+}
+
 fn record(
     chain: &[CertificateDer<'static>],
     target: Target,
     result: HandshakeResult,
     verifiers: &Verifiers,
 ) -> TlsHandshake {
-    let verification = ServerName::try_from(target.sni.clone())
-        .ok()
+    let verification = verification_name(&target.sni)
         .filter(|_| !chain.is_empty())
         .map(|name| verifiers.verify(chain, &name, target.class));
     TlsHandshake {

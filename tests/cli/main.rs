@@ -25,3 +25,4 @@ mod secrets;
 mod signals;
 mod size;
 mod support;
+mod unjudged;
