@@ -30,17 +30,35 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
         .map(|ns| format!("nameserver {ns}: no route"))
         .collect();
     evidence.extend(attempt_lines(&no_route, 4));
-    let works = |v4: bool| {
-        attempts
-            .iter()
-            .any(|a| a.addr.is_ipv4() == v4 && a.outcome.connected())
+    // Routes are judged per address family: a family is routed when the kernel sent some
+    // packet of it on its way (connected, refused, silently dropped, ICMP-rejected past this
+    // VM), whatever came back. An IPv4-only VM has no IPv6 route, which is normal, not a cause:
+    // a firewall dropping everything must not read as "no default route".
+    let routed = |v4: bool| {
+        attempts.iter().any(|a| {
+            a.addr.is_ipv4() == v4
+                && !matches!(
+                    a.outcome,
+                    TcpOutcome::NoRoute { .. }
+                        | TcpOutcome::DeadlineReached
+                        | TcpOutcome::Interrupted
+                )
+        })
     };
-    let (v4_works, v6_works) = (works(true), works(false));
+    let (v4_routed, v6_routed) = (routed(true), routed(false));
     let families_without_route: Vec<bool> = [true, false]
         .into_iter()
-        .filter(|&v4| no_route.iter().any(|a| a.addr.is_ipv4() == v4) && !works(v4))
+        .filter(|&v4| no_route.iter().any(|a| a.addr.is_ipv4() == v4) && !routed(v4))
         .collect();
-    let cause = if !v4_works && !v6_works {
+    // Whether the connector's own names have answers in a family.
+    let names_in = |v4: bool| {
+        facts
+            .names
+            .iter()
+            .flat_map(|n| &n.answers)
+            .any(|(ip, _)| ip.is_ipv4() == v4)
+    };
+    let cause = if !v4_routed && !v6_routed {
         Cause::new(
             crate::causes::EGRESS_NO_ROUTE.id(),
             Severity::Blocking,
@@ -65,24 +83,30 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
         } else {
             ("IPv6", "IPv4")
         };
-        Cause::new(
-            crate::causes::EGRESS_NO_ROUTE.id(),
-            if *v4 {
-                Severity::Warning
-            } else {
-                Severity::Info
-            },
-            0.8,
-        )
-        .title(format!("No {missing} route; {present} works"))
-        .detail(format!(
-            "{missing} destinations are unreachable for lack of a route while {present} ones \
-             connect. The connector uses whichever family its resolver returns first."
-        ))
-        .remedy(format!(
-            "Nothing to do if {present} is the VM's intended egress; otherwise add a {missing} \
-             default route."
-        ))
+        // Information while the other family routes and the connector's names resolve in it;
+        // a cause only when the connector has nothing but the unrouted family to use.
+        let severity = if !names_in(!*v4) && names_in(*v4) {
+            Severity::Blocking
+        } else if *v4 {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        Cause::new(crate::causes::EGRESS_NO_ROUTE.id(), severity, 0.8)
+            .title(format!("No {missing} route; {present} is routed"))
+            .detail(format!(
+                "{missing} destinations are unreachable for lack of a route while {present} ones \
+                 leave the VM. The connector uses whichever family its resolver returns first{}.",
+                if severity == Severity::Blocking {
+                    format!(", and its names resolve only to {missing} addresses")
+                } else {
+                    String::new()
+                }
+            ))
+            .remedy(format!(
+                "Nothing to do if {present} is the VM's intended egress; otherwise add a {missing} \
+                 default route."
+            ))
     } else {
         Cause::new(crate::causes::EGRESS_NO_ROUTE.id(), Severity::Warning, 0.6)
             .title("Some destinations have no route")
@@ -147,7 +171,7 @@ pub(super) fn port_blocked(facts: &Facts) -> Vec<Cause> {
 
 fn port_cause(facts: &Facts, spec: &PortSpec) -> Option<Cause> {
     let port = spec.port;
-    let stats = PortStats::new(&facts.evidence.tcp.attempts, port);
+    let stats = PortStats::new(facts, port);
     let failed: Vec<&TcpAttempt> = stats
         .judged
         .iter()
@@ -265,7 +289,7 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
 
 fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
     let port = spec.port;
-    let stats = PortStats::new(&facts.evidence.tcp.attempts, port);
+    let stats = PortStats::new(facts, port);
     let mut check = Check {
         id: format!("tcp.{port}"),
         label: format!("TCP {port}"),
@@ -353,7 +377,7 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
 /// The attempts on one port, split by how much they weigh.
 /// The numbers of one port, for [`super::measures`].
 pub(super) fn measure(facts: &Facts, port: u16) -> super::measures::PortMeasure {
-    let stats = PortStats::new(&facts.evidence.tcp.attempts, port);
+    let stats = PortStats::new(facts, port);
     let connected = stats
         .judged
         .iter()
@@ -386,9 +410,19 @@ struct PortStats<'a> {
 }
 
 impl<'a> PortStats<'a> {
-    fn new(attempts: &'a [TcpAttempt], port: u16) -> PortStats<'a> {
+    fn new(facts: &Facts<'a>, port: u16) -> PortStats<'a> {
+        let attempts: &'a [TcpAttempt] = &facts.evidence.tcp.attempts;
         let on_port = || attempts.iter().filter(move |a| a.port == port);
-        let drivers: Vec<&TcpAttempt> = on_port().filter(|a| a.origin.drives_verdict()).collect();
+        // A name's answer already probed as a range's sample (an audit's /32) is probed once,
+        // under the range: it still speaks for the name.
+        let answered: std::collections::HashSet<std::net::IpAddr> = facts
+            .names
+            .iter()
+            .flat_map(|n| n.answers.iter().map(|(ip, _)| *ip))
+            .collect();
+        let drivers: Vec<&TcpAttempt> = on_port()
+            .filter(|a| a.origin.drives_verdict() || answered.contains(&a.addr))
+            .collect();
         let ran: Vec<&TcpAttempt> = drivers
             .iter()
             .copied()
@@ -594,6 +628,35 @@ mod tests {
         for (what, fault, id, severity) in cases {
             assert_top(what, *fault, id, *severity);
         }
+    }
+
+    /// The issue-20 case: an IPv4-only VM behind a firewall that drops everything, auditing a
+    /// feed of both families. IPv6 has no route (normal for it), and the real cause, the ports
+    /// dropped, ranks first; "no route" is information, never "give the VM a default route".
+    #[test]
+    fn an_ipv4_only_vm_whose_firewall_drops_all_is_blocked_by_the_ports_not_by_routes() {
+        let mut ev = healthy();
+        set_port(&mut ev, 443, timed_out());
+        set_port(&mut ev, 9000, timed_out());
+        for (addr, port) in [("2605:4300:a::1", 443), ("2605:4300:a::1", 9000)] {
+            add_attempt(
+                &mut ev,
+                addr,
+                port,
+                Origin::RangeSample {
+                    range: "2605:4300::/32".parse().unwrap(),
+                },
+                TcpOutcome::NoRoute { ms: 0 },
+            );
+        }
+        let d = diagnose(&ev);
+        assert_eq!(d.causes[0].id, "egress.tcp_443_blocked", "{:?}", d.causes);
+        let route = d.causes.iter().find(|c| c.id == "egress.no_route").unwrap();
+        assert_eq!(route.severity, Severity::Info, "{route:?}");
+        assert!(
+            !route.remedy.contains("default route to its NAT"),
+            "{route:?}"
+        );
     }
 
     #[test]

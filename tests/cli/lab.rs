@@ -454,6 +454,57 @@ fn lab_coverage_names_the_region_a_firewall_forgot() {
     );
 }
 
+/// Routes are judged per address family: an IPv4-only VM behind a firewall that drops every
+/// TCP packet, auditing a feed of both families (as ZIA's are). The VM has no IPv6 route, which
+/// is normal for it; the cause is the ports dropped, ranked first, never "no default route".
+#[test]
+fn lab_an_ipv4_only_vm_with_everything_dropped_is_blocked_by_its_ports() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.route_targets("198.19.0.0/20");
+    // IPv6 ranges from Zscaler's own feeds: the vm has no IPv6 route, so no packet leaves it.
+    let feed = r#"{"lab.net": {
+      "continent : EMEA": {"city : Lab West": [{"range": "198.19.1.0/24"}, {"range": "2605:4300:a::/48"}]},
+      "continent : Lab": {"city : Broker": [{"range": "198.18.0.2/32"}, {"range": "2605:4300:b::/48"}]}}}"#;
+    let path = lab.path("cenr-both.json");
+    std::fs::write(&path, feed).unwrap();
+    lab.firewall("-p tcp -j DROP");
+    let cidrs = path.display().to_string();
+    let run = lab.check_with(&lab_profile(), &["--coverage", "--cidrs", &cidrs]);
+    assert_eq!(
+        run.code,
+        3,
+        "{}\n{}",
+        run.json()["causes"],
+        run.json()["evidence"]["tcp"]
+    );
+    assert_eq!(
+        run.top_cause(),
+        "egress.tcp_443_blocked",
+        "{}",
+        run.json()["causes"]
+    );
+    let v6_unrouted = run.json()["evidence"]["tcp"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["addr"].as_str().unwrap().contains(':') && a["outcome"]["kind"] == "no_route")
+        .count();
+    assert!(
+        v6_unrouted > 0,
+        "the IPv6 ranges were probed and had no route"
+    );
+    if let Some(route) = run.json()["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "egress.no_route")
+    {
+        assert_eq!(route["severity"], "info", "{route}");
+    }
+}
+
 /// The Cloud and Branch Connector path: a ZIA edge name, TCP and UDP 443. A datagram that is
 /// answered passes; a dropped one is only "no answer" (UDP cannot prove a block, never a
 /// verdict); an ICMP rejection is a warning.
