@@ -2,8 +2,10 @@
 //!
 //! What must never leave the VM: the provision key (`<n>|<cloud>|<token>`), any part of its
 //! token a log line echoes (a 401 line carries `nonce(<3|api.private.zscaler.com|…>)`), URL
-//! credentials (`http://user:pass@proxy:3128`), and `*SECRET*`, `*TOKEN*`, `*PASSWORD*`,
-//! `*KEY*` assignments in collected files (`/etc/environment`). Each is recognised by its
+//! credentials (`http://user:pass@proxy:3128`), `*SECRET*`, `*TOKEN*`, `*PASSWORD*`,
+//! `*KEY*` assignments in collected files (`/etc/environment`), the same names as `name: value`
+//! fields in a log line (`token: …`, `"password": "…"`), and HTTP credential headers
+//! (`Authorization: Basic …` or `Bearer …`, `Proxy-Authorization:`, `Cookie:`, `Set-Cookie:`). Each is recognised by its
 //! shape in one string at a time; nothing here ever rewrites serialized JSON, where a short
 //! secret like a truncated key `3` would hit every `3` in the document.
 
@@ -40,6 +42,7 @@ impl Secrets {
         let text = nonce(text);
         let text = userinfo(&text);
         let text = assignments(&text);
+        let text = fields(&text);
         match &self.token {
             Some(token) => token_runs(&text, token),
             None => text,
@@ -133,6 +136,94 @@ fn assignments(text: &str) -> String {
     out
 }
 
+/// Headers whose whole value is a credential: everything after the name goes, but for the
+/// authentication scheme, which says what kind of credential it was.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// `name: value` fields: a credential header loses the rest of its line (the scheme kept), a
+/// field whose name says secret (`token:`, `"password": "…"`, `api-key:`) loses its value.
+fn fields(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        out.push_str(&line_fields(line));
+    }
+    out
+}
+
+fn line_fields(line: &str) -> String {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(colon) = rest.find(':') {
+        // The name before the colon, past an optional closing quote (JSON, YAML).
+        let before = &rest[..colon];
+        let unquoted = before.strip_suffix(['"', '\'']).unwrap_or(before);
+        let start = unquoted
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !is_name(*c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let name = &unquoted[start..];
+        let value = &rest[colon + 1..];
+        // A field's name stands alone: `/opt/zscaler/var/provision_key: no such file` is a
+        // path and its error, and `://` is a URL.
+        let stands_alone = unquoted[..start].chars().next_back().is_none_or(|c| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | '{' | ',' | '(' | '[' | '<' | '>')
+        });
+        if name.is_empty() || value.starts_with("//") || !stands_alone {
+            out.push_str(&rest[..=colon]);
+            rest = value;
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if CREDENTIAL_HEADERS.contains(&lower.as_str()) {
+            out.push_str(&rest[..=colon]);
+            let body = value.trim_end_matches(['\n', '\r']);
+            let ending = &value[body.len()..];
+            let lead = &body[..body.len() - body.trim_start().len()];
+            let scheme = body.split_whitespace().next().filter(|w| {
+                ["basic", "bearer", "digest", "negotiate", "ntlm"]
+                    .contains(&w.to_ascii_lowercase().as_str())
+            });
+            out.push_str(lead);
+            if let Some(scheme) = scheme {
+                out.push_str(scheme);
+                out.push(' ');
+            }
+            out.push_str(REMOVED);
+            out.push_str(ending);
+            return out;
+        }
+        if !secret_name(&lower.replace('-', "_")) {
+            out.push_str(&rest[..=colon]);
+            rest = value;
+            continue;
+        }
+        // The value: past spaces, a quoted string or a word (to a space, `,`, `;` or `}`).
+        let skipped = value.len() - value.trim_start_matches([' ', '\t']).len();
+        let body = &value[skipped..];
+        let end = match body.chars().next() {
+            Some(quote @ ('"' | '\'')) => body[1..].find(quote).map_or(body.len(), |i| i + 2),
+            _ => body
+                .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '}'))
+                .unwrap_or(body.len()),
+        };
+        out.push_str(&rest[..=colon]);
+        out.push_str(&value[..skipped]);
+        if end > 0 {
+            out.push_str(REMOVED);
+        }
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `… NAME=value …` inside a line: each such word's value goes, to the next space or, when
 /// it opens with a quote, to the closing quote.
 fn inline_assignments(line: &str) -> String {
@@ -206,6 +297,21 @@ mod tests {
     fn secrets_by_shape() {
         let secrets = Secrets::from_key(&format!("3|api.private.zscaler.com|{TOKEN}"));
         let cases = [
+            // Found by the mutation test: a multi-byte character before a colon.
+            (
+                "nonce(x)\u{fffd}http: ok".to_string(),
+                format!("nonce({REMOVED})\u{fffd}http: ok"),
+            ),
+            // A path and its error are not a field.
+            (
+                "/opt/zscaler/var/provision_key: no such file".to_string(),
+                "/opt/zscaler/var/provision_key: no such file".to_string(),
+            ),
+            // A URL and a time are not fields.
+            (
+                "at 10:42:01 fetched https://config.zscaler.com/api".to_string(),
+                "at 10:42:01 fetched https://config.zscaler.com/api".to_string(),
+            ),
             (
                 format!(
                     "Login request failed - http status(401) nonce(<3|api.private.zscaler.com|{}>) fingerprint(x)",
@@ -257,6 +363,36 @@ mod tests {
                 "https_proxy=\"http://alice:s3c@ret@proxy.corp:3128\"\nNO_PROXY=localhost\n"
                     .to_string(),
                 format!("https_proxy=\"http://{REMOVED}@proxy.corp:3128\"\nNO_PROXY=localhost\n"),
+            ),
+            // HTTP credential headers: the scheme stays, the credential goes.
+            (
+                "> Authorization: Basic Ym9iOmh1bnRlcjI=\r\n".to_string(),
+                format!("> Authorization: Basic {REMOVED}\r\n"),
+            ),
+            (
+                "proxy said Proxy-Authorization:Bearer eyJhbGciOi.x.y".to_string(),
+                format!("proxy said Proxy-Authorization:Bearer {REMOVED}"),
+            ),
+            (
+                "Cookie: session=abc; csrf=def\nnext".to_string(),
+                format!("Cookie: {REMOVED}\nnext"),
+            ),
+            (
+                "< Set-Cookie: ZPA=xyz; Path=/".to_string(),
+                format!("< Set-Cookie: {REMOVED}"),
+            ),
+            // `name: value` fields whose name says secret, in a log line or JSON.
+            (
+                "enroll token: tok-123 sent".to_string(),
+                format!("enroll token: {REMOVED} sent"),
+            ),
+            (
+                "{\"password\": \"p w\", \"user\": \"bob\"}".to_string(),
+                format!("{{\"password\": {REMOVED}, \"user\": \"bob\"}}"),
+            ),
+            (
+                "key: abc secret:def passwd: ghi api-key: jkl".to_string(),
+                format!("key: {REMOVED} secret:{REMOVED} passwd: {REMOVED} api-key: {REMOVED}"),
             ),
             // What is not a credential stays: an e-mail, an address and port, a time.
             (

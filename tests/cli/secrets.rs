@@ -23,6 +23,18 @@ const SECRETS: &[(&str, &str)] = &[
     ("ENVSECRET-777", "AWS_SECRET_ACCESS_KEY in /etc/environment"),
     ("LOGTOKEN-99", "an API_TOKEN= assignment inside a log line"),
     ("PROCPASS-5", "a password in the tool's own HTTPS_PROXY"),
+    (
+        "QkFTSUNSRUQtMQ",
+        "an Authorization: Basic header in a log line",
+    ),
+    (
+        "BEARERSECRET-2",
+        "a Proxy-Authorization: Bearer header in a log line",
+    ),
+    ("COOKIESECRET-3", "a Cookie: header in a log line"),
+    ("COLONTOKEN-4", "a token: field in a log line"),
+    ("JSONPASS-5", "a \"password\": field in a JSON log line"),
+    ("APIKEY-6", "an api-key: field in a log line"),
 ];
 
 /// A VM root with every secret planted, and its connector log.
@@ -57,7 +69,13 @@ fn planted_root() -> (tempfile::TempDir, String) {
             "Nov 27 10:00:01 ac zpa-connector[1]: error:Login request failed - http status(401) nonce(<3|api.private.zscaler.com|{TOKEN}>)\n\
              Nov 27 10:00:02 ac zpa-connector[1]: error:Login request failed - http status(401) key {prefix}… rejected\n\
              Nov 27 10:00:03 ac zpa-connector[1]: error:Login request failed - http status(401) via http://carol:LOGPASS-42@proxy.corp:3128\n\
-             Nov 27 10:00:04 ac zpa-connector[1]: self signed certificate in certificate chain API_TOKEN=LOGTOKEN-99 retrying\n"
+             Nov 27 10:00:04 ac zpa-connector[1]: self signed certificate in certificate chain API_TOKEN=LOGTOKEN-99 retrying\n\
+             Nov 27 10:00:05 ac zpa-connector[1]: > Authorization: Basic QkFTSUNSRUQtMQ==\n\
+             Nov 27 10:00:06 ac zpa-connector[1]: proxy replied; sent Proxy-Authorization: Bearer BEARERSECRET-2\n\
+             Nov 27 10:00:07 ac zpa-connector[1]: > Cookie: session=COOKIESECRET-3; path=/\n\
+             Nov 27 10:00:08 ac zpa-connector[1]: enroll token: COLONTOKEN-4 rejected\n\
+             Nov 27 10:00:09 ac zpa-connector[1]: {{\"user\": \"zscaler\", \"password\": \"JSONPASS-5\"}}\n\
+             Nov 27 10:00:10 ac zpa-connector[1]: api-key: APIKEY-6\n"
         ),
     )
     .unwrap();
