@@ -20,6 +20,11 @@ use crate::profile::{self, CONNECTOR_SOURCE};
 use crate::render::{self, Format, Painter};
 use crate::report::Report;
 
+/// One line on stderr, made printable: it may quote a file name or a peer's text.
+fn warn(line: String) {
+    eprintln!("{}", render::printable(&line));
+}
+
 /// Runs the command and returns the exit code it earned.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
@@ -159,7 +164,26 @@ fn spool_logs(
     Ok((paths, Some(spool)))
 }
 
+/// `--root` must be a directory: a typo would otherwise be judged as an empty VM (SELinux
+/// "disabled", no key) instead of being the usage error it is.
+fn root_dir(root: &Path) -> Result<(), Error> {
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(InputError::invalid(
+            root.display().to_string(),
+            "is not a directory: --root names the root of the system to inspect",
+        )
+        .into()),
+        Err(source) => Err(InputError::Read {
+            file: root.display().to_string(),
+            source,
+        }
+        .into()),
+    }
+}
+
 fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
+    root_dir(&args.root)?;
     let profile = profile::load(&args.profile)?;
     let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?;
     let anchors = anchors(&profile, &args.trust)?;
@@ -218,7 +242,7 @@ fn zen_in_use(
             Ok(None) => continue,
             // An unreadable cache is no reason to stop a check: say so, use what there is.
             Err(e) => {
-                eprintln!("zpa-preflight: ignoring the feed cache: {e}");
+                warn(format!("zpa-preflight: ignoring the feed cache: {e}"));
                 continue;
             }
         };
@@ -266,6 +290,7 @@ fn size(args: &crate::cli::SizeArgs) -> Result<Exit, Error> {
     })?;
     let sizing = crate::sizing::plan(&table, &mix, args.domains, vm);
     let here = if args.here {
+        root_dir(&args.root)?;
         let read =
             |rel: &str| probe::host::read_bounded(&args.root, rel, probe::rootfs::CONFIG_CAP);
         let vcpus = read(crate::vm::CPUINFO).map(|t| probe::host::count_cpus(&t));
@@ -305,6 +330,7 @@ fn size(args: &crate::cli::SizeArgs) -> Result<Exit, Error> {
 
 /// `feed update`: fetch or read, validate, cache.
 fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
+    root_dir(&args.root)?;
     let cloud = args
         .cloud
         .clone()
@@ -362,7 +388,9 @@ fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
             Ok(Exit::Ready)
         }
         Err(e) => {
-            eprintln!("zpa-preflight: feed update: {e} (the cache is unchanged)");
+            warn(format!(
+                "zpa-preflight: feed update: {e} (the cache is unchanged)"
+            ));
             Ok(match e {
                 crate::feeds::FeedUpdateError::Cache { .. } => Exit::ToolFailed,
                 _ => Exit::Usage,
@@ -377,7 +405,9 @@ fn feed_show(args: &crate::cli::FeedShowArgs) -> Result<Exit, Error> {
     let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?.unwrap_or(profile.zen);
     let mut out = std::io::stdout().lock();
     match args.format {
-        crate::cli::ShowFormat::Human => render::feed::human(&mut out, &zen),
+        crate::cli::ShowFormat::Human => {
+            render::feed::human(&mut out, &render::printable_value(&zen))
+        }
         crate::cli::ShowFormat::Json => render::feed::json(&mut out, &zen),
     }
     .map_err(stdout_error)?;
@@ -444,9 +474,12 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         let (resolver, _) = probe::dns::configuration(&plan.resolver);
         let mut out = std::io::stdout().lock();
         match args.output.format {
-            Format::Human => {
-                render::human::dry_run(&mut out, plan, &resolver, painter(&args.output))
-            }
+            Format::Human => render::human::dry_run(
+                &mut out,
+                &render::printable_value(plan),
+                &resolver,
+                painter(&args.output),
+            ),
             Format::Json => render::json::dry_run(&mut out, plan, &resolver),
             Format::Markdown | Format::Prometheus => unreachable!("refused above"),
         }
@@ -588,10 +621,12 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
     }
     let mut reports = Vec::new();
     for path in &paths {
+        // A file name is anybody's text: printable before it reaches the summary.
         let name = path.file_stem().map_or_else(
             || path.display().to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
+        let name = render::printable(&name).into_owned();
         reports.push((name, load_any(path)?.rejudge(&args.output.ignore)));
     }
     let fleet = crate::fleet::summarize(&reports);
@@ -732,18 +767,22 @@ fn chain(args: ChainArgs) -> Result<Exit, Error> {
         let verifiers = probe::tls::Verifiers::offline(&[]);
         Ok(probe::tls::capture(target, args.timeout, &verifiers).await)
     });
+    // The system's name lookup runs on a blocking thread that a timeout cannot stop; waiting
+    // for it when the runtime is dropped would outlast --timeout (a resolver that never
+    // answers held `chain` for 10 s). It is left behind instead.
+    runtime.shutdown_background();
     let (handshake, ders) = match captured {
         Ok(captured) => captured,
         Err(why) => {
-            eprintln!("zpa-preflight: chain: {why}");
+            warn(format!("zpa-preflight: chain: {why}"));
             return Ok(Exit::Blocked);
         }
     };
     if ders.is_empty() {
-        eprintln!(
+        warn(format!(
             "zpa-preflight: chain: {}:{} presented no certificate ({:?})",
             handshake.addr, handshake.port, handshake.result
-        );
+        ));
         return Ok(Exit::Blocked);
     }
     let mut out = std::io::stdout().lock();
@@ -751,10 +790,10 @@ fn chain(args: ChainArgs) -> Result<Exit, Error> {
         ChainFormat::Human => render::chain::human(&mut out, &handshake, &ders),
         ChainFormat::Json => render::chain::json(&mut out, &handshake, &ders),
         ChainFormat::Pem if ders.len() < 2 => {
-            eprintln!(
+            warn(format!(
                 "zpa-preflight: chain: {} sent its leaf only: no CA certificate to pin",
                 handshake.sni
-            );
+            ));
             return Ok(Exit::Blocked);
         }
         ChainFormat::Pem => render::chain::pem(&mut out, &ders),
@@ -795,14 +834,28 @@ fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
     // Buffered: stdout is line-buffered, and a report of thousands of probes is tens of
     // thousands of lines (one write each, measured at 40 ms for 2,000 probes).
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match output.format {
-        Format::Human => render::human::report(&mut out, report, exit, painter(output)),
+    let written = match output.format {
+        // Text for people gets every field made printable first: a saved report, a profile
+        // or a file name under --root is anybody's text. JSON escapes on its own.
+        Format::Human => render::human::report(
+            &mut out,
+            &render::printable_value(report),
+            exit,
+            painter(output),
+        ),
         Format::Json => render::json::report(&mut out, report),
-        Format::Markdown => render::markdown::report(&mut out, report, exit),
+        Format::Markdown => {
+            render::markdown::report(&mut out, &render::printable_value(report), exit)
+        }
         Format::Prometheus => render::prometheus::report(&mut out, report),
     }
-    .and_then(|()| out.flush())
-    .map_err(stdout_error)?;
+    .and_then(|()| out.flush());
+    // A reader that went away (`check | head`) does not change the answer: the verdict's code
+    // stands, and --output was written in full before stdout.
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(stdout_error)?,
+    }
     saved.map(|()| exit)
 }
 
@@ -819,11 +872,11 @@ fn write_report(path: &Path, report: &Report) -> Result<(), Error> {
 
 fn painter(output: &OutputArgs) -> Painter {
     let no_color = std::env::var_os("NO_COLOR");
-    Painter::new(
-        output
-            .color
-            .enabled(std::io::stdout().is_terminal(), no_color.as_deref()),
-    )
+    Painter::new(output.color.enabled(
+        std::io::stdout().is_terminal(),
+        no_color.as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    ))
 }
 
 fn stdout_error(source: std::io::Error) -> Error {

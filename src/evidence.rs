@@ -859,6 +859,12 @@ pub enum Selinux {
         /// `SELINUX=` of `/etc/selinux/config`, the intent after a reboot.
         configured: Option<String>,
     },
+    /// `/sys/fs/selinux/enforce` exists but cannot be read (not root, not a regular file):
+    /// the mode is unknown, never "disabled".
+    Unknown {
+        /// Why it could not be read.
+        reason: String,
+    },
     /// selinuxfs present.
     Active {
         /// `1` in `/sys/fs/selinux/enforce`.

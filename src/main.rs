@@ -14,7 +14,9 @@ fn main() -> ExitCode {
         Ok(Err(error)) => {
             // A reader that went away (`| head`) is not worth a message.
             if !error.is_broken_pipe() {
-                eprintln!("zpa-preflight: error: {error}");
+                // One line, printable: it may quote a file name or a peer's text.
+                let line = format!("zpa-preflight: error: {error}");
+                eprintln!("{}", zpa_preflight::render::printable(&line));
             }
             ExitCode::from(Exit::from_error(&error).code())
         }

@@ -28,6 +28,9 @@ pub struct VmSize {
     pub note: String,
 }
 
+/// The most users a mix may hold, in all: far past any site, and far from any overflow.
+pub const MAX_USERS: u64 = 10_000_000;
+
 /// One protocol's capacity per VM size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +79,7 @@ impl Table {
             .max_by_key(|s| s.vcpus)
     }
 
-    /// Parses `http=1200,rdp=300`: every protocol known, every count a whole number.
+    /// Parses `http=1200,rdp=300`: known protocols, whole numbers, [`MAX_USERS`] in all.
     pub fn parse_mix(&self, text: &str) -> Result<Vec<(String, u64)>, String> {
         let mut mix: Vec<(String, u64)> = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -95,9 +98,9 @@ impl Table {
                 .trim()
                 .parse()
                 .ok()
-                .filter(|n| *n <= 10_000_000)
+                .filter(|n| *n <= MAX_USERS)
                 .ok_or_else(|| {
-                    format!("'{part}': the users must be a whole number up to 10000000")
+                    format!("'{part}': the users must be a whole number up to {MAX_USERS}")
                 })?;
             match mix.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, total)) => *total += count,
@@ -106,6 +109,13 @@ impl Table {
         }
         if mix.iter().all(|(_, n)| *n == 0) {
             return Err("the mix has no users".into());
+        }
+        // The cap is on the whole mix (a term repeated, or many terms, cannot pass it).
+        let total: u64 = mix.iter().map(|(_, n)| n).sum();
+        if total > MAX_USERS {
+            return Err(format!(
+                "{total} users in all: the mix may hold up to {MAX_USERS} users in all"
+            ));
         }
         Ok(mix)
     }
@@ -380,6 +390,8 @@ mod tests {
             ("http=1e9", "whole number"),
             ("http=0", "no users"),
             ("", "no users"),
+            ("http=10000000,rdp=1", "in all"),
+            ("http=6000000,http=6000000", "in all"),
         ] {
             let err = t.parse_mix(text).unwrap_err();
             assert!(err.contains(expected), "{text}: {err}");

@@ -340,6 +340,7 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
     let host = &facts.evidence.host;
     let selinux_summary = match &host.selinux {
         Selinux::NotRun => "not checked".to_string(),
+        Selinux::Unknown { reason } => format!("unknown ({reason})"),
         Selinux::Disabled { configured } => format!(
             "disabled (no selinuxfs){}",
             configured
@@ -436,12 +437,22 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
     let mut connector_summary = vec![key, service];
     connector_summary.extend(logs);
     vec![
-        Check {
-            id: "selinux".into(),
-            label: "SELinux".into(),
-            status: status_of(&selinux(facts)),
-            summary: selinux_summary,
-            reason: None,
+        match &host.selinux {
+            // Unknown is an answer with its reason, never a pass.
+            Selinux::Unknown { reason } => Check {
+                id: "selinux".into(),
+                label: "SELinux".into(),
+                status: CheckStatus::Skipped,
+                summary: String::new(),
+                reason: Some(format!("unknown: {reason}")),
+            },
+            _ => Check {
+                id: "selinux".into(),
+                label: "SELinux".into(),
+                status: status_of(&selinux(facts)),
+                summary: selinux_summary,
+                reason: None,
+            },
         },
         Check {
             id: "host".into(),

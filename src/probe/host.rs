@@ -90,8 +90,15 @@ fn selinux(root: &Path, candidates: &[String]) -> Selinux {
         .as_deref()
         .and_then(|c| value(c, "SELINUX"))
         .map(str::to_string);
-    let Some(enforce) = read(root, vm::SELINUX_ENFORCE) else {
-        return Selinux::Disabled { configured };
+    // Only a missing enforce file means no selinuxfs; one that cannot be read says nothing.
+    let enforce = match RootFs::new(root).read(vm::SELINUX_ENFORCE, CONFIG_CAP) {
+        Ok(text) => text,
+        Err(super::rootfs::Refusal::Missing) => return Selinux::Disabled { configured },
+        Err(why) => {
+            return Selinux::Unknown {
+                reason: format!("/{}: {why}", vm::SELINUX_ENFORCE),
+            };
+        }
     };
     let policy = config
         .as_deref()

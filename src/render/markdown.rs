@@ -10,6 +10,8 @@ use crate::exit::Exit;
 use crate::plan::Origin;
 use crate::report::Report;
 
+use super::{markdown_text, printable};
+
 /// Writes the report as GitHub-flavoured markdown.
 pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()> {
     writeln!(
@@ -20,13 +22,17 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
     writeln!(
         out,
         "`{} {}` · profile `{}` · {} · {}\n",
-        report.tool.name,
-        report.tool.version,
-        report.profile,
+        code(&report.tool.name),
+        code(&report.tool.version),
+        code(&report.profile),
         report.started_at.format("%Y-%m-%d %H:%M:%SZ"),
         secs(report.duration_ms)
     )?;
-    writeln!(out, "Zen ranges: {}\n", report.evidence.plan.zen)?;
+    writeln!(
+        out,
+        "Zen ranges: {}\n",
+        markdown_text(&report.evidence.plan.zen.to_string())
+    )?;
     writeln!(out, "| Check | Status | Summary |\n|---|---|---|")?;
     for check in &report.checks {
         let status = match check.status {
@@ -40,7 +46,12 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
             (Some(reason), false) => format!("skipped: {reason} · {}", check.summary),
             (None, _) => check.summary.clone(),
         };
-        writeln!(out, "| {} | {status} | {} |", check.label, cell(&summary))?;
+        writeln!(
+            out,
+            "| {} | {status} | {} |",
+            markdown_text(&check.label),
+            markdown_text(&summary)
+        )?;
     }
     if !report.causes.is_empty() {
         writeln!(out, "\n## Ranked causes")?;
@@ -51,7 +62,7 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
             out,
             "\n### {}. `{}` ({severity}, confidence {:.2}{})\n",
             cause.rank,
-            cause.id,
+            code(&cause.id),
             cause.confidence,
             if cause.ignored {
                 ", downgraded by --ignore"
@@ -59,14 +70,19 @@ pub fn report(out: &mut dyn Write, report: &Report, exit: Exit) -> io::Result<()
                 ""
             }
         )?;
-        writeln!(out, "**{}**\n\n{}\n", cause.title, cause.detail)?;
+        writeln!(
+            out,
+            "**{}**\n\n{}\n",
+            markdown_text(&cause.title),
+            markdown_text(&cause.detail)
+        )?;
         if !cause.evidence.is_empty() {
             writeln!(out, "| Evidence |\n|---|")?;
             for line in &cause.evidence {
-                writeln!(out, "| `{}` |", cell(line).replace('`', "'"))?;
+                writeln!(out, "| `{}` |", code(line))?;
             }
         }
-        writeln!(out, "\n**Fix:** {}", cause.remedy)?;
+        writeln!(out, "\n**Fix:** {}", markdown_text(&cause.remedy))?;
     }
     numbers(out, report)?;
     coverage(out, report)?;
@@ -103,7 +119,7 @@ fn numbers(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             c.offset_s,
             c.error_s,
             c.method.label(),
-            cell(&c.source)
+            markdown_text(&c.source)
         ),
         None => writeln!(out, "\nClock: no estimate."),
     }
@@ -148,16 +164,20 @@ fn coverage(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         writeln!(
             out,
             "| {} | `{range}` | `{}` | {} | {} |",
-            cell(plan.zen.region(range).unwrap_or("—")),
+            markdown_text(plan.zen.region(range).unwrap_or("—")),
             a.addr,
             a.port,
-            cell(&a.outcome.label())
+            markdown_text(&a.outcome.label())
         )?;
     }
     Ok(())
 }
 
-/// A table cell: pipes escaped, one line.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Text inside a code span (and a table cell): printable, one line, no backtick to close
+/// the span early, pipes escaped for the table.
+fn code(text: &str) -> String {
+    printable(text)
+        .replace('`', "'")
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }

@@ -9,6 +9,7 @@ mod chains;
 mod check;
 mod clock;
 mod contract;
+mod edges;
 mod examples;
 mod explain;
 mod feed;

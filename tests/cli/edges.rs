@@ -1,0 +1,226 @@
+//! Honest edges: a --root that is no directory, an SELinux mode that cannot be read, a name
+//! lookup that never answers, hostile text on a terminal and in markdown, a reader that goes
+//! away, TERM=dumb, and the size cap on the whole mix.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::*;
+
+#[test]
+fn a_root_that_is_not_a_directory_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let missing = dir.path().join("missing").display().to_string();
+    let file = file.display().to_string();
+    for root in [missing.as_str(), file.as_str()] {
+        for args in [
+            vec!["check", "--dry-run", "--root", root],
+            vec!["size", "--users", "http=10", "--here", "--root", root],
+            vec!["feed", "update", "--from", "/dev/null", "--root", root],
+        ] {
+            let run = run(&args);
+            assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+            assert!(run.stderr.contains(root), "{}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn an_selinux_mode_that_cannot_be_read_is_unknown_never_disabled() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    for file in ["etc/os-release", "etc/passwd", "etc/resolv.conf"] {
+        std::fs::copy(
+            repo(&format!("fixtures/roots/vm-base/{file}")),
+            r.join(file),
+        )
+        .unwrap();
+    }
+    // selinuxfs is there, but its enforce file is not a readable regular file.
+    std::fs::create_dir_all(r.join("sys/fs/selinux/enforce")).unwrap();
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let run = run(&[
+        "check",
+        "--profile",
+        &profile,
+        "--root",
+        r.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let selinux = run.check("selinux");
+    assert_eq!(selinux["status"], "skipped", "{selinux}");
+    let reason = selinux["reason"].as_str().unwrap();
+    assert!(reason.starts_with("unknown"), "{reason}");
+    assert!(!selinux.to_string().contains("disabled"), "{selinux}");
+    assert_eq!(
+        run.json()["evidence"]["host"]["selinux"]["kind"],
+        "unknown",
+        "{}",
+        run.json()["evidence"]["host"]["selinux"]
+    );
+}
+
+#[test]
+fn chain_obeys_its_timeout_when_the_resolver_never_answers() {
+    if !require(is_root(), "not root: network namespaces need it") {
+        return;
+    }
+    let ns = Netns::new("slowdns");
+    // `ip netns exec` binds /etc/netns/<name>/resolv.conf over /etc/resolv.conf: the system's
+    // lookup asks a resolver inside the namespace that reads and never answers.
+    let etc = std::path::PathBuf::from(format!("/etc/netns/{}", ns.name));
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("resolv.conf"),
+        "nameserver 127.0.0.1\noptions timeout:5 attempts:2\n",
+    )
+    .unwrap();
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(etc);
+    let up = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"])
+        .status()
+        .unwrap();
+    assert!(up.success());
+    let mut silent = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "python3", "-c"])
+        .arg("import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',53))\nprint('up',flush=True)\ntime.sleep(60)")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(silent.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let run = ns.run(&["chain", "slow.zpa.test", "--timeout", "1s"]);
+    let _ = silent.kill();
+    let _ = silent.wait();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no DNS answer in time"),
+        "{}",
+        run.stderr
+    );
+    // The system's lookup would have waited 10 s (timeout:5 attempts:2).
+    assert!(run.took < Duration::from_secs(6), "took {:?}", run.took);
+}
+
+#[test]
+fn hostile_text_never_reaches_a_terminal_or_markdown_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    // A saved report whose fields carry terminal escapes and markdown: evidence.interrupted,
+    // the profile's name, a file name read under --root.
+    let mut report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("fixtures/reports/scenarios/egress.json")).unwrap(),
+    )
+    .unwrap();
+    report["profile"] = "lab\u{1b}]0;owned\u{7}\u{1b}[2J [x](http://evil) <img>".into();
+    report["evidence"]["interrupted"] =
+        "SIGINT\u{1b}[31m\r\nSUMMARY: ready [x](http://evil) <img>".into();
+    report["evidence"]["files_read"] = serde_json::json!(["etc/\u{1b}[1mresolv.conf"]);
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, report.to_string()).unwrap();
+    let path = path.display().to_string();
+    for format in ["human", "markdown"] {
+        let run = run(&["explain", &path, "--format", format, "--color", "never"]);
+        assert!(
+            !run.stdout.contains('\u{1b}'),
+            "{format}: an escape reached the output"
+        );
+        assert!(!run.stdout.contains('\u{7}'), "{format}");
+        assert!(!run.stdout.contains('\r'), "{format}");
+        assert!(
+            run.stdout.contains("\\u{1b}"),
+            "{format}: shown escaped\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.lines().any(|l| l.starts_with("SUMMARY: ready")),
+            "{format}: no forged line"
+        );
+        if format == "markdown" {
+            // Prose (the cause's title) escapes markdown; code spans are inert as they are.
+            let title = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("**The run was interrupted"))
+                .unwrap_or_else(|| panic!("{}", run.stdout));
+            assert!(
+                !title.contains("[x](") && !title.contains("<img>"),
+                "{title}"
+            );
+            assert!(title.contains("\\[x\\](http://evil) \\<img\\>"), "{title}");
+        }
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_keeps_the_verdicts_exit_and_the_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("copy.json");
+    let report = repo("fixtures/reports/scenarios/egress.json")
+        .display()
+        .to_string();
+    let script = format!(
+        "{} explain {report} --output {} --color never | head -c 1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        bin(),
+        saved.display()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        status.trim(),
+        "3",
+        "the verdict's exit code: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(written["verdict"], "blocked");
+}
+
+#[test]
+fn term_dumb_gets_no_colour() {
+    if !require(have("script"), "script (util-linux) is not installed") {
+        return;
+    }
+    let report = repo("fixtures/reports/scenarios/egress.json")
+        .display()
+        .to_string();
+    let command = format!("{} explain {report}", bin());
+    let shown = |term: &str| {
+        let out = Command::new("script")
+            .args(["-qc", &command, "/dev/null"])
+            .env("TERM", term)
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        shown("xterm-256color").contains("\u{1b}["),
+        "a colour terminal gets colour"
+    );
+    assert!(!shown("dumb").contains("\u{1b}["), "TERM=dumb gets none");
+}
+
+#[test]
+fn the_size_cap_is_on_the_whole_mix() {
+    let run = run(&["size", "--users", "http=6000000,rdp=6000000"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("in all"), "{}", run.stderr);
+}
