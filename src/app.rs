@@ -652,8 +652,8 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
 /// the profile's with nothing to contact, so every other check says it did not run.
 fn explain_chain(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
     let shown = file.display().to_string();
-    let text = crate::files::read_text(file, crate::files::Kind::Chain)?;
-    let ders = probe::tls::parse_chain(&text).map_err(|m| InputError::invalid(&shown, m))?;
+    let bytes = crate::files::read_bytes(file, crate::files::Kind::Chain)?;
+    let ders = probe::tls::parse_chain(&bytes).map_err(|m| InputError::invalid(&shown, m))?;
     let profile = profile::load(args.profile.as_deref().unwrap_or(profile::DEFAULT_PROFILE))?;
     let anchors = anchors(&profile, &args.trust)?;
     let summaries: Vec<_> = ders

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Each module has a stage, in this order: the leaves (`address`, `causes` — what the tool can
-//! conclude —, `x509`, `secrets`, `vm`, `error`, `files` (the one bounded reader and atomic writer), `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
+//! conclude —, `x509`, `certs` (certificates as people hand them over), `secrets`, `vm`, `error`, `files` (the one bounded reader and atomic writer), `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
 //! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli` (and `manual`, the man pages and completions made from it), `app`. A
 //! module uses its own stage and earlier ones only (`tests/cli/architecture.rs` checks the
 //! imports), so nothing imports a later stage and there is no circle.
@@ -27,6 +27,7 @@ pub mod address;
 pub mod app;
 pub mod bundle;
 pub mod causes;
+pub mod certs;
 pub mod cli;
 pub mod diagnose;
 pub mod error;

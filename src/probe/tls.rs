@@ -62,13 +62,14 @@ pub fn load_anchor(spec: &str) -> Result<Anchor, InputError> {
         Some(("control", path)) => (Some(TrustClass::Control), path),
         _ => (None, spec),
     };
-    let text = crate::files::read_text(std::path::Path::new(path), crate::files::Kind::Anchor)?;
-    let certs = CertificateDer::pem_slice_iter(text.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| InputError::invalid(path, format!("not a PEM certificate file: {e}")))?;
-    if certs.is_empty() {
-        return Err(InputError::invalid(path, "holds no PEM certificate"));
-    }
+    // The same shapes as a saved chain: a CA exported from Windows (DER, PKCS#7) or a
+    // console is as good an anchor as PEM.
+    let bytes = crate::files::read_bytes(std::path::Path::new(path), crate::files::Kind::Anchor)?;
+    let certs: Vec<CertificateDer<'static>> = crate::certs::certificates(&bytes)
+        .map_err(|e| InputError::invalid(path, e))?
+        .into_iter()
+        .map(CertificateDer::from)
+        .collect();
     if let Some(bad) = certs.iter().find_map(|c| x509::summarize(c).err()) {
         return Err(InputError::invalid(path, bad));
     }
@@ -338,19 +339,17 @@ fn record(
     }
 }
 
-/// The certificates of a saved chain: PEM blocks, leaf first, in a PEM bundle or amid the
-/// text of `openssl s_client -showcerts` (whose other lines are skipped). A certificate
-/// repeated right after itself (s_client's "Server certificate" section) counts once.
-pub fn parse_chain(text: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+/// The certificates of a saved chain, leaf first, in any shape people hand them over
+/// ([`crate::certs`]: DER, PKCS#7, PEM however wrapped or encoded, a pasted `openssl s_client
+/// -showcerts` transcript). A certificate repeated right after itself (s_client's "Server
+/// certificate" section) counts once.
+pub fn parse_chain(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let mut certs: Vec<CertificateDer<'static>> = Vec::new();
-    for cert in CertificateDer::pem_slice_iter(text.as_bytes()) {
-        let cert = cert.map_err(|e| format!("a PEM block does not decode: {e}"))?;
+    for der in crate::certs::certificates(bytes)? {
+        let cert = CertificateDer::from(der);
         if certs.last() != Some(&cert) {
             certs.push(cert);
         }
-    }
-    if certs.is_empty() {
-        return Err("holds no PEM certificate (BEGIN CERTIFICATE block)".into());
     }
     if let Some((i, bad)) = certs
         .iter()

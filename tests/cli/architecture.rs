@@ -14,6 +14,7 @@ const STAGES: &[(&str, u8)] = &[
     ("address", 0),
     ("causes", 0),
     ("x509", 0),
+    ("certs", 0),
     ("secrets", 0),
     ("vm", 0),
     ("error", 0),

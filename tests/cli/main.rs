@@ -13,6 +13,7 @@ mod edges;
 mod examples;
 mod explain;
 mod feed;
+mod formats;
 mod gate;
 mod golden;
 mod host;

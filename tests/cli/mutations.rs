@@ -60,6 +60,16 @@ fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
     bytes
 }
 
+/// Each mutation of `seeds`, as bytes.
+fn each_byte_mutation(seeds: &[Vec<u8>], mut check: impl FnMut(&[u8])) {
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    for seed in seeds {
+        for _ in 0..ROUNDS {
+            check(&mutate(seed, &mut rng));
+        }
+    }
+}
+
 fn each_mutation(seeds: &[Vec<u8>], mut check: impl FnMut(&str)) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for seed in seeds {
@@ -116,10 +126,15 @@ fn feeds_reports_bundles_chains_profiles_and_secrets_never_panic() {
     for _ in 0..ROUNDS {
         let _ = zpa_preflight::bundle::read_report(&mutate(&bundle, &mut rng)[..]);
     }
-    each_mutation(
-        &[read("fixtures/chains/resigned-fortinet/chain.pem")],
-        |text| {
-            let _ = parse_chain(text);
+    each_byte_mutation(
+        &[
+            read("fixtures/chains/resigned-fortinet/chain.pem"),
+            read("fixtures/chains/formats/leaf.cer"),
+            read("fixtures/chains/formats/chain.p7b"),
+            read("fixtures/chains/formats/chain.p7c"),
+        ],
+        |bytes| {
+            let _ = parse_chain(bytes);
         },
     );
     each_mutation(&[read("checks/profiles/cloud-connector.toml")], |text| {
@@ -127,7 +142,10 @@ fn feeds_reports_bundles_chains_profiles_and_secrets_never_panic() {
     });
     let secrets = Secrets::from_key("3|api.private.zscaler.com|PLANTED-SECRET-token-token");
     each_mutation(
-        &[b"nonce(<3|api|PLANTED-SECRET-token>) http://a:b@c/ KEY=v\n".to_vec()],
+        &[
+            b"nonce(<3|api|PLANTED-SECRET-token>) http://a:b@c/ KEY=v\n".to_vec(),
+            b"> Authorization: Basic eA==\r\n{\"token\": \"t\"} api-key: k Cookie: a=b\n".to_vec(),
+        ],
         |text| {
             let _ = secrets.scrub(text);
         },
