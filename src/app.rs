@@ -344,12 +344,19 @@ fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
             Some(path) => probe::tls::load_anchor(&path.display().to_string())?.certs,
             None => Vec::new(),
         };
-        let proxies = probe::system::proxies(&args.root, &probe::system::environment());
-        let proxy = proxies
-            .system
-            .as_ref()
-            .map(|p| format!("http://{}", p.addr));
-        crate::feeds::download(&from, proxy.as_deref(), &ca, args.timeout)
+        // The request this tool makes itself goes through the system's proxy as configured,
+        // credentials included (in memory only: every message names the proxy without them).
+        let env = probe::system::environment();
+        let proxies = probe::system::proxies(&args.root, &env);
+        let proxy = proxies.system.as_ref().map(|shown| crate::feeds::ProxyUse {
+            url: probe::system::system_proxy(&args.root, &env)
+                .map(|(raw, _, _)| raw)
+                .filter(|raw| raw.contains("://"))
+                .unwrap_or_else(|| format!("http://{}", shown.addr)),
+            shown: format!("{} ({})", shown.addr, shown.source),
+            credentials: shown.credentials,
+        });
+        crate::feeds::download(&from, proxy.as_ref(), &ca, args.timeout)
     } else if from.contains("://") {
         return Err(Error::Usage(format!(
             "feed update: {from}: only https:// URLs or files"

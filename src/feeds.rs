@@ -122,9 +122,12 @@ pub fn read_cache(cache: &Path, kind: FeedKind) -> Result<Option<Cached>, FeedUp
             },
         ))
     })?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+    let cached: Cached = serde_json::from_str(&text)
+        .map_err(|e| error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    // The cache is a file anyone with the rights may have written: held to what a feed is.
+    feed::plausible(&cached.feed.ranges)
+        .map_err(|m| error(std::io::Error::new(std::io::ErrorKind::InvalidData, m)))?;
+    Ok(Some(cached))
 }
 
 /// A body, and where it came from.
@@ -137,9 +140,21 @@ pub struct Body {
 
 /// Downloads `url` over HTTPS (rustls), trusting Mozilla's roots, or only `ca` when given
 /// (a private mirror or a lab with its own CA), through `proxy` when the system has one.
+/// The proxy a download goes through.
+pub struct ProxyUse {
+    /// The URL as configured, credentials included: given to the HTTP client only.
+    pub url: String,
+    /// How messages name it: address and source, never the credentials.
+    pub shown: String,
+    /// Whether the configuration carried credentials.
+    pub credentials: bool,
+}
+
+/// Fetches `url` over HTTPS (through `proxy`, authenticating to it when it carries
+/// credentials), at most [`MAX_BODY`] bytes.
 pub fn download(
     url: &str,
-    proxy: Option<&str>,
+    proxy: Option<&ProxyUse>,
     ca: &[rustls::pki_types::CertificateDer<'static>],
     timeout: Duration,
 ) -> Result<Body, FeedUpdateError> {
@@ -157,18 +172,41 @@ pub fn download(
             .collect();
         RootCerts::new_with_certs(&certs)
     };
-    let proxy = match proxy {
-        Some(p) => Some(ureq::Proxy::new(p).map_err(|e| fail(format!("proxy {p}: {e}")))?),
+    let client_proxy = match proxy {
+        Some(p) => Some(ureq::Proxy::new(&p.url).map_err(|e| {
+            fail(format!(
+                "proxy {}: {}",
+                p.shown,
+                crate::secrets::Secrets::default().scrub(&e.to_string())
+            ))
+        })?),
         None => None,
     };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots).build())
-        .proxy(proxy)
+        .proxy(client_proxy)
         .timeout_global(Some(timeout))
         .https_only(true)
         .build()
         .into();
-    let mut response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
+    let mut response = agent.get(url).call().map_err(|e| match (&e, proxy) {
+        // The proxy wants credentials: say which proxy, and whether it was given any. (ureq
+        // reports a refused CONNECT as text: "proxy server responded 407/…".)
+        (ureq::Error::StatusCode(407), Some(p)) | (ureq::Error::ConnectProxyFailed(_), Some(p))
+            if e.to_string().contains("407") =>
+        {
+            fail(format!(
+                "the proxy {} asks for credentials (HTTP 407 Proxy Authentication Required): {}",
+                p.shown,
+                if p.credentials {
+                    "it refused the user and password HTTPS_PROXY carries"
+                } else {
+                    "HTTPS_PROXY carries none (give them as http://user:password@host:port)"
+                }
+            ))
+        }
+        _ => fail(crate::secrets::Secrets::default().scrub(&e.to_string())),
+    })?;
     let text = response
         .body_mut()
         .with_config()

@@ -49,27 +49,40 @@ pub fn proxies(root: &Path, env: &Environment) -> Proxies {
             .unwrap_or_default();
         parse_proxy(line, &format!("/{}", vm::CONNECTOR_PROXY), bypass)
     });
-    let etc_environment = read(vm::ENVIRONMENT)
+    let system = system_proxy(root, env).and_then(|(value, no_proxy, source)| {
+        let bypass = no_proxy.as_deref().map(split_list).unwrap_or_default();
+        parse_proxy(&value, &source, bypass)
+    });
+    Proxies { connector, system }
+}
+
+/// The system's HTTPS proxy as configured, credentials and all, with its `NO_PROXY` and where
+/// it was read: this process's environment when `root` is `/`, else the root's
+/// `/etc/environment`. Only a request this tool makes itself (`feed update`) uses the raw
+/// value, in memory; the plan keeps it without the credentials.
+pub fn system_proxy(root: &Path, env: &Environment) -> Option<(String, Option<String>, String)> {
+    if root == Path::new("/") && env.https_proxy.is_some() {
+        return env.https_proxy.clone().map(|value| {
+            (
+                value,
+                env.no_proxy.clone(),
+                "HTTPS_PROXY (environment)".to_string(),
+            )
+        });
+    }
+    let fs = super::rootfs::RootFs::new(root);
+    let etc_environment = fs
+        .read(vm::ENVIRONMENT, super::rootfs::CONFIG_CAP)
+        .ok()
         .map(|t| parse_environment(&t))
         .unwrap_or_default();
-    let system = if root == Path::new("/") && env.https_proxy.is_some() {
-        let bypass = env.no_proxy.as_deref().map(split_list).unwrap_or_default();
-        parse_proxy(
-            env.https_proxy.as_deref().unwrap_or_default(),
-            "HTTPS_PROXY (environment)",
-            bypass,
+    etc_environment.https_proxy.map(|value| {
+        (
+            value,
+            etc_environment.no_proxy,
+            format!("/{}", vm::ENVIRONMENT),
         )
-    } else {
-        etc_environment.https_proxy.as_deref().and_then(|value| {
-            let bypass = etc_environment
-                .no_proxy
-                .as_deref()
-                .map(split_list)
-                .unwrap_or_default();
-            parse_proxy(value, &format!("/{}", vm::ENVIRONMENT), bypass)
-        })
-    };
-    Proxies { connector, system }
+    })
 }
 
 #[cfg(test)]

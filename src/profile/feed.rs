@@ -83,7 +83,10 @@ pub enum FeedKind {
     HubsRecommended,
     /// `{"ranges": […]}` (`/ca/json`).
     Ca,
-    /// One CIDR or address a line, `#` comments (the plaintext feeds and EDL files).
+    /// One CIDR or address a line, `#` comments (the plaintext feeds and EDL files). Not a
+    /// `feed update --kind`: no profile reads a "plain" cache, and a plain list asked for as
+    /// `--kind zpa` (Zscaler's ZPA plaintext feed) is cached as the ZPA feed it is.
+    #[value(skip)]
     Plain,
 }
 
@@ -179,6 +182,7 @@ pub fn parse_feed(
         .collect();
     ranges.sort();
     ranges.dedup();
+    plausible(&ranges).map_err(|message| FeedError { message })?;
     Ok(ZenRanges {
         cloud: parsed.cloud,
         source: origin.to_string(),
@@ -189,6 +193,82 @@ pub fn parse_feed(
         age_days: None,
         regions,
     })
+}
+
+/// The most ranges a feed may hold: Zscaler's largest (ZIA's cloud enforcement nodes) holds
+/// about 1,000; twenty times that is room to grow, and far from what would exhaust a run.
+pub const MAX_RANGES: usize = 20_000;
+
+/// The most of the IPv4 space a feed's ranges may cover: all of Zscaler's together cover a
+/// few hundredths of a percent; one percent is a catch-all, not a feed.
+const MAX_V4_SHARE: f64 = 0.01;
+
+/// The most of the IPv6 space: a /16's worth (Zscaler's are /32 and longer).
+const MAX_V6_ADDRESSES: u128 = 1 << 112;
+
+/// Whether `ranges` (sorted) could be a Zscaler feed: not too many, and not a catch-all.
+/// Every feed goes through this, downloaded, given with `--cidrs` or read from the cache, so
+/// a forged one can neither make any address look like Zscaler's nor exhaust a run. Linear
+/// after the sort.
+pub fn plausible(ranges: &[IpNet]) -> Result<(), String> {
+    if ranges.len() > MAX_RANGES {
+        return Err(format!(
+            "holds {} ranges, more than any Zscaler feed (about 1,000; at most {MAX_RANGES} are read)",
+            ranges.len()
+        ));
+    }
+    // The union of each family, merged in address order.
+    let (mut v4, mut v6): (u128, u128) = (0, 0);
+    let mut last: Option<(bool, u128, u128)> = None;
+    let mut spans: Vec<(bool, u128, u128)> = ranges
+        .iter()
+        .map(|net| match net {
+            IpNet::V4(n) => (
+                true,
+                u128::from(u32::from(n.network())),
+                u128::from(u32::from(n.broadcast())),
+            ),
+            IpNet::V6(n) => (false, u128::from(n.network()), u128::from(n.broadcast())),
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut add = |(is_v4, start, end): (bool, u128, u128)| {
+        let size = end - start + 1;
+        if is_v4 {
+            v4 = v4.saturating_add(size);
+        } else {
+            v6 = v6.saturating_add(size);
+        }
+    };
+    for span in spans {
+        last = match last {
+            Some((fam, start, end)) if fam == span.0 && span.1 <= end.saturating_add(1) => {
+                Some((fam, start, end.max(span.2)))
+            }
+            Some(done) => {
+                add(done);
+                Some(span)
+            }
+            None => Some(span),
+        };
+    }
+    if let Some(done) = last {
+        add(done);
+    }
+    let v4_share = v4 as f64 / 2f64.powi(32);
+    if v4_share > MAX_V4_SHARE {
+        return Err(format!(
+            "its ranges cover {:.1} % of the IPv4 address space: a catch-all, not a Zscaler feed \
+             (all of Zscaler's ranges cover a few hundredths of a percent)",
+            v4_share * 100.0
+        ));
+    }
+    if v6 > MAX_V6_ADDRESSES {
+        return Err(
+            "its IPv6 ranges cover more than a /16: a catch-all, not a Zscaler feed".to_string(),
+        );
+    }
+    Ok(())
 }
 
 /// A shape error, prefixed with the line of its offending value when the text holds it.
@@ -283,6 +363,47 @@ mod tests {
         );
         let err = parse_feed(FEED, "Nope", "f", true).unwrap_err().message;
         assert!(err.contains("no address"), "{err}");
+    }
+
+    /// The issue-20 catch-all: /8s and /16s that together cover every public IPv4 address,
+    /// each narrow enough on its own; and a feed of a million ranges.
+    #[test]
+    fn refuses_a_catch_all_and_a_feed_too_large_to_be_one() {
+        let mut lines = Vec::new();
+        for a in 11..=223u32 {
+            if [100, 127, 169, 172, 192, 198, 203].contains(&a) {
+                for b in 0..=255u32 {
+                    lines.push(format!("{a}.{b}.0.0/16"));
+                }
+            } else {
+                lines.push(format!("{a}.0.0.0/8"));
+            }
+        }
+        let err = parse_feed(&lines.join("\n"), "s", "f", true)
+            .unwrap_err()
+            .message;
+        assert!(
+            err.contains("of the IPv4 address space: a catch-all"),
+            "{err}"
+        );
+
+        let many: String = (0..1_000_000u32)
+            .map(|i| format!("{}.{}.{}.0/24\n", 11 + i / 65536, (i / 256) % 256, i % 256))
+            .collect();
+        let err = parse_feed(&many, "s", "f", true).unwrap_err().message;
+        assert!(
+            err.contains("1000000 ranges, more than any Zscaler feed"),
+            "{err}"
+        );
+
+        let err = parse_feed("2000::/16\n2001::/16\n", "s", "f", true)
+            .unwrap_err()
+            .message;
+        assert!(err.contains("more than a /16"), "{err}");
+
+        // The built-in feed, a real one, passes.
+        let builtin = include_str!("../../checks/feeds/zpa-private.json");
+        assert!(parse_feed(builtin, crate::profile::CONNECTOR_SOURCE, "f", true).is_ok());
     }
 
     #[test]

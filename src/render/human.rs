@@ -208,13 +208,16 @@ pub fn dry_run(
         }
     }
     // One line per fixed address: its steps, in the schedule's order.
+    // Looked up, not searched: an audit of a large feed has one address per range.
     let mut fixed: Vec<(std::net::IpAddr, String, Vec<String>)> = Vec::new();
-    let mut on = |addr: std::net::IpAddr, origin: &Origin, what: String| match fixed
-        .iter_mut()
-        .find(|(a, _, _)| *a == addr)
-    {
-        Some((_, _, parts)) => parts.push(what),
-        None => fixed.push((addr, origin_label(origin), vec![what])),
+    let mut index: std::collections::HashMap<std::net::IpAddr, usize> =
+        std::collections::HashMap::new();
+    let mut on = |addr: std::net::IpAddr, origin: &Origin, what: String| match index.get(&addr) {
+        Some(&at) => fixed[at].2.push(what),
+        None => {
+            index.insert(addr, fixed.len());
+            fixed.push((addr, origin_label(origin), vec![what]));
+        }
     };
     let mut ntp = Vec::new();
     for step in &start {

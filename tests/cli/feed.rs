@@ -264,3 +264,131 @@ pub(crate) fn check_uses_the_cache_and_warns_when_it_is_stale() {
     assert_eq!(stale["title"], "The cached Zen feed is 100 days old");
     let _ = Path::new(&cache);
 }
+
+/// `feed update` through a proxy that demands credentials (a real mitmproxy with
+/// `--proxyauth`, tunnelling without interception): the credentials of `https_proxy` are
+/// used, never printed, and a proxy that refuses says why.
+#[test]
+fn feed_update_authenticates_to_the_system_proxy() {
+    let Some(mitmdump) = mitmdump() else {
+        require(
+            false,
+            "mitmproxy is not installed (target/lab-venv or ZPT_MITMDUMP)",
+        );
+        return;
+    };
+    let up = Updater::new(&[("/api/private.zscaler.com/zpa/json", ZPA)]);
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let confdir = tempfile::tempdir().unwrap();
+    let mut proxy = std::process::Command::new(&mitmdump)
+        .args([
+            &format!("--set=confdir={}", confdir.path().display()),
+            "--listen-host=127.0.0.1",
+            &format!("--listen-port={port}"),
+            "--proxyauth=feeduser:PROXYPASS-31",
+            "--ignore-hosts=.*",
+            "-q",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 20, "mitmdump never listened");
+        if let Ok(Some(status)) = proxy.try_wait() {
+            panic!("mitmdump exited: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _proxy = Kill(proxy);
+    let etc = up.root.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let with = |userinfo: &str| {
+        std::fs::write(
+            etc.join("environment"),
+            format!("https_proxy=\"http://{userinfo}127.0.0.1:{port}\"\n"),
+        )
+        .unwrap();
+        up.update("zpa", "/api/private.zscaler.com/zpa/json", &[])
+    };
+    let ok = with("feeduser:PROXYPASS-31@");
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(up.cached("zpa").is_some());
+    for (userinfo, says) in [
+        ("", "carries none"),
+        ("feeduser:wrong-PROXYPASS@", "refused the user and password"),
+    ] {
+        let refused = with(userinfo);
+        assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+        assert!(refused.stderr.contains("407"), "{}", refused.stderr);
+        assert!(refused.stderr.contains(says), "{}", refused.stderr);
+        assert!(!refused.stderr.contains("PROXYPASS"), "{}", refused.stderr);
+    }
+    assert!(!ok.stdout.contains("PROXYPASS") && !ok.stderr.contains("PROXYPASS"));
+}
+
+/// A "feed" that is a catch-all, or too large to be one, is refused wherever a feed enters:
+/// `--cidrs`, `feed update --from`, and the cache.
+#[test]
+fn a_catch_all_or_oversized_feed_is_refused_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let catch_all: String = (11..=99u32).map(|a| format!("{a}.0.0.0/8\n")).collect();
+    let huge: String = (0..30_000u32)
+        .map(|i| format!("{}.{}.{}.0/24\n", 11 + i / 65536, (i / 256) % 256, i % 256))
+        .collect();
+    let cache = dir.path().join("cache");
+    for (name, text, says) in [
+        ("catch-all.txt", catch_all, "a catch-all"),
+        ("huge.txt", huge, "more than any Zscaler feed"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let path = path.display().to_string();
+        for args in [
+            vec!["check", "--dry-run", "--cidrs", &path],
+            vec![
+                "feed",
+                "update",
+                "--from",
+                &path,
+                "--cache",
+                cache.to_str().unwrap(),
+            ],
+        ] {
+            let run = run(&args);
+            assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+            assert!(run.stderr.contains(says), "{}", run.stderr);
+        }
+    }
+    assert!(!cache.join("zpa.json").exists(), "nothing cached");
+    // A forged cache is held to the same rule: set aside, said so, never used.
+    std::fs::create_dir_all(&cache).unwrap();
+    let ranges: Vec<String> = (11..=99u32).map(|a| format!("\"{a}.0.0.0/8\"")).collect();
+    std::fs::write(
+        cache.join("zpa.json"),
+        format!(
+            r#"{{"fetched_at": "2026-11-30T00:00:00Z", "source": "forged", "feed": {{"cloud": "private.zscaler.com", "source": "forged", "complete": true, "ranges": [{}], "kind": "zpa"}}}}"#,
+            ranges.join(",")
+        ),
+    )
+    .unwrap();
+    let show = run(&["feed", "show", "--cache", cache.to_str().unwrap()]);
+    assert!(
+        show.stderr.contains("a catch-all"),
+        "{}{}",
+        show.stdout,
+        show.stderr
+    );
+}
