@@ -247,8 +247,18 @@ kinds! {
     PROXY_MISCONFIGURED = "proxy.misconfigured", Proxy, Blocking,
         "warning for the system's proxy (control hosts)",
         "the explicit proxy (`/opt/zscaler/var/proxy`, or `HTTPS_PROXY` for control hosts) is unreachable, does not resolve, or refuses the CONNECT (e.g. 407: the connector does not authenticate to proxies)";
-    TLS_HANDSHAKE_BLOCKED = "tls.handshake_blocked", Tls, Blocking, "warning if some brokers complete",
-        "TCP connects but the TLS handshake is reset, silenced, answered with an alert or with a certificate that does not parse: DPI/SNI filtering or a broken peer";
+    EGRESS_PMTU_BLACKHOLE = "egress.pmtu_blackhole", Egress, Blocking,
+        "warning when every name the connector needs still completes",
+        "TCP connects and the ClientHello goes out, but the server's full-size segments never arrive while the same handshake with 536-byte segments completes: a path-MTU black hole (a tunnel or VPN narrower than the MSS, and no ICMP \"fragmentation needed\")";
+    TLS_SNI_FILTERED = "tls.sni_filtered", Tls, Blocking,
+        "warning when every name the connector needs still completes",
+        "the handshake is cut off for Zscaler's server name and completes on the same address with another name or none: an SNI or URL-category filter";
+    TLS_VERSION_FILTERED = "tls.version_filtered", Tls, Blocking,
+        "warning when every name the connector needs still completes",
+        "the handshake is cut off as the connector offers it and completes on the same address offering TLS 1.2 or 1.3 alone: a filter on the TLS version or the ClientHello's shape";
+    TLS_HANDSHAKE_BLOCKED = "tls.handshake_blocked", Tls, Blocking,
+        "warning when every name the connector needs still completes",
+        "TCP connects but the TLS handshake is reset, silenced, answered with an alert or with a certificate that does not parse, and no follow-up (another name, no name, small segments, another TLS version) told the middlebox apart: DPI filtering or a broken peer";
     TLS_INTERCEPTED = "tls.intercepted", Tls, Blocking, "",
         "the chain presented for a broker is re-signed: it does not chain to the declared anchor, its issuer is a known inspection CA (by name or key), the same CA signs a control host's chain, only the system store trusts it, or its issuers do not name Zscaler; the product is named from `checks/interceptors.toml` when catalogued, and the issuing CA's SHA-256 (or the leaf's key id) is quoted";
     EGRESS_TCP_BLOCKED = "egress.tcp_<port>_blocked", Egress, Blocking, "warning for an optional port",

@@ -573,6 +573,39 @@ pub struct TlsHandshake {
     /// The explicit proxy tunnelled through (`addr (source)`), as the connector would.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via_proxy: Option<String>,
+    /// When TCP connected and this handshake was cut off: the follow-up handshakes to the
+    /// same address and port, each changed in one way, and how each ended (schema 1.7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// One follow-up handshake ([`crate::plan::schedule::Change`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// What was changed.
+    pub change: crate::plan::schedule::Change,
+    /// How it ended.
+    pub result: HandshakeResult,
+}
+
+impl HandshakeResult {
+    /// TCP connected, then the handshake was cut off before a usable certificate: reset,
+    /// closed, silent, alerted, or failed. What a follow-up can tell apart.
+    pub fn cut_off(&self) -> bool {
+        matches!(
+            self,
+            HandshakeResult::Reset
+                | HandshakeResult::Closed
+                | HandshakeResult::TimedOut { .. }
+                | HandshakeResult::Alert { .. }
+                | HandshakeResult::Failed { .. }
+        )
+    }
+
+    /// A session was set up.
+    pub fn completed(&self) -> bool {
+        matches!(self, HandshakeResult::Completed { .. })
+    }
 }
 
 /// One presented certificate.

@@ -17,6 +17,7 @@ mod gateway;
 mod host;
 mod log;
 pub mod measures;
+mod middlebox;
 mod proxy;
 mod run;
 mod tls;
@@ -179,6 +180,12 @@ const RULES: &[Rule] = &[
     // A proxy the connector cannot use stops everything behind it.
     proxy::misconfigured,
     // A re-signed or cut-off TLS channel outranks what TCP says: a TCP pass must not hide it.
+    // A handshake cut off is explained, when its follow-ups can, by the middlebox that did it,
+    // lowest layer first: a path that loses full-size packets (the MTU) is below any filter,
+    // a name filter is asked before a version filter (its follow-ups differ in the name
+    // alone), and all of them before interception, which they would hide (no certificate
+    // gets through to be judged) and before the ports, which connect.
+    middlebox::named,
     tls::handshake_blocked,
     tls::intercepted,
     egress::port_blocked,

@@ -248,6 +248,7 @@ pub fn handshake(
         }),
         local_time: 1_750_000_000,
         via_proxy: None,
+        follow_ups: Vec::new(),
     }
 }
 

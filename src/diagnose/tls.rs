@@ -135,13 +135,30 @@ fn issuer_lines(h: &TlsHandshake, signer: Option<&Signer>) -> Vec<String> {
     lines
 }
 
-/// `tls.handshake_blocked`: the TCP connect works but no TLS session can be set up.
+/// `tls.handshake_blocked`: the TCP connect works but no TLS session can be set up, and no
+/// follow-up named the middlebox ([`super::middlebox`] speaks for those it named).
 pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
     let mut genuine = 0;
     let mut blocked = Vec::new();
+    let mut cut_names = std::collections::BTreeSet::new();
+    let mut cut = 0;
     for (h, judgement) in of_class(facts, TrustClass::Broker) {
         match judgement {
-            Judgement::Blocked(how) => blocked.push(format!("{}: {how}", place(h))),
+            Judgement::Blocked(how) => {
+                let told = super::middlebox::told(h);
+                if told.is_some_and(|t| t != super::middlebox::Told::Nothing) {
+                    continue;
+                }
+                blocked.push(format!("{}: {how}", place(h)));
+                if told.is_some() {
+                    blocked.push(format!(
+                        "{}: nothing told the middleboxes apart",
+                        super::middlebox::follow_up_line(&h.follow_ups)
+                    ));
+                }
+                cut_names.insert(h.sni.as_str());
+                cut += 1;
+            }
             Judgement::Genuine(_) => genuine += 1,
             _ => {}
         }
@@ -149,19 +166,17 @@ pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
     if blocked.is_empty() {
         return Vec::new();
     }
-    let severity = if genuine == 0 {
-        Severity::Blocking
-    } else {
-        Severity::Warning
-    };
+    // By what the connector needs, not by the count: a broker cut off blocks even while the
+    // enrollment name completes.
+    let severity = super::middlebox::severity(facts, &cut_names);
     vec![
         Cause::new(crate::causes::TLS_HANDSHAKE_BLOCKED.id(), severity, 0.8)
             .title("TLS handshakes to the brokers are cut off")
             .detail(format!(
                 "TCP connects, but {} of {} TLS handshakes never show a usable certificate: a \
                  middlebox filtering on SNI or TLS (DPI), or a broken peer.",
-                blocked.len(),
-                blocked.len() + genuine
+                cut,
+                cut + genuine
             ))
             .evidence(blocked)
             .remedy(
@@ -415,7 +430,19 @@ pub(super) fn check(facts: &Facts) -> Check {
                     Judgement::Intercepted { .. } => {
                         format!("{label}: intercepted by {}", who_and_issuer(j, h))
                     }
-                    Judgement::Blocked(how) => format!("{label}: handshake cut off ({how})"),
+                    Judgement::Blocked(how) => format!(
+                        "{label}: handshake cut off ({how}){}",
+                        match super::middlebox::told(h) {
+                            Some(super::middlebox::Told::NameFilter) =>
+                                ": a server-name filter (another name completes)",
+                            Some(super::middlebox::Told::PathMtu) =>
+                                ": a path-MTU black hole (small segments complete)",
+                            Some(super::middlebox::Told::VersionFilter) =>
+                                ": a TLS version filter (another version completes)",
+                            Some(super::middlebox::Told::Nothing) => ": no follow-up got through",
+                            None => "",
+                        }
+                    ),
                     _ => unreachable!("not genuine, not nothing"),
                 });
                 let status = if class == TrustClass::Broker {

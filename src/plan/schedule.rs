@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::proxy::Proxy;
 use super::{NtpServerPlan, Origin, Plan, TrustClass};
@@ -65,6 +65,16 @@ pub enum Step {
         #[serde(flatten)]
         server: NtpServerPlan,
     },
+    /// One more handshake to the address and port of a handshake that TCP reached but that
+    /// was cut off (reset, silenced, alerted), changed in one way: what the middlebox lets
+    /// through tells which middlebox it is.
+    FollowUp {
+        /// The handshake that was cut off.
+        #[serde(flatten)]
+        tls: TlsStep,
+        /// What is changed.
+        change: Change,
+    },
     /// A forwarding connector's echo page: the address this VM is seen with.
     Echo {
         /// The page's host.
@@ -75,6 +85,58 @@ pub enum Step {
         via: Option<Proxy>,
     },
 }
+
+/// How a follow-up handshake differs from the one that was cut off, one thing at a time, so
+/// that the one that gets through names the middlebox (OONI Probe's SNI-blocking experiment
+/// compares a control name on the same address the same way; `tracepath` probes the path's
+/// MTU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Another server name, [`NEUTRAL_SNI`]: through, it is an SNI or URL-category filter.
+    OtherName,
+    /// No server name at all: the same, for a filter that keys on any name it dislikes.
+    NoName,
+    /// Segments of at most [`SMALL_MSS`] bytes (`TCP_MAXSEG`): through, the full-size
+    /// segments of the server's first flight vanish on the path, a path-MTU black hole.
+    SmallSegments,
+    /// TLS 1.2 alone (the default offers 1.3 and 1.2).
+    Tls12Only,
+    /// TLS 1.3 alone.
+    Tls13Only,
+}
+
+impl Change {
+    /// Every change, in the order a report lists them.
+    pub const ALL: [Change; 5] = [
+        Change::OtherName,
+        Change::NoName,
+        Change::SmallSegments,
+        Change::Tls12Only,
+        Change::Tls13Only,
+    ];
+
+    /// What it sends, for a person.
+    pub fn label(self) -> String {
+        match self {
+            Change::OtherName => format!("server name {NEUTRAL_SNI}"),
+            Change::NoName => "no server name".into(),
+            Change::SmallSegments => format!("segments of {SMALL_MSS} bytes (MSS)"),
+            Change::Tls12Only => "TLS 1.2 only".into(),
+            Change::Tls13Only => "TLS 1.3 only".into(),
+        }
+    }
+}
+
+/// The control name of the other-name follow-up: `example.com` is reserved for examples
+/// (RFC 2606, IANA), is in no block list or "unknown" category of any URL filter, and names
+/// no Zscaler service, so a filter keyed on Zscaler's names lets it through while any other
+/// fault of the path stops it just the same.
+pub const NEUTRAL_SNI: &str = "example.com";
+
+/// The MSS of the small-segments follow-up: 536 bytes, the IPv4 default that every path must
+/// carry (RFC 879, RFC 9293), so that an MTU of 576 is enough.
+pub const SMALL_MSS: u32 = 536;
 
 /// Where a handshake goes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,6 +162,8 @@ pub struct Schedule<'a> {
     plan: &'a Plan,
     seen: HashSet<(IpAddr, u16)>,
     dated: bool,
+    /// The names already followed up: one cut-off handshake per name tells the middlebox.
+    followed: HashSet<String>,
 }
 
 impl<'a> Schedule<'a> {
@@ -109,6 +173,7 @@ impl<'a> Schedule<'a> {
             plan,
             seen: HashSet::new(),
             dated: false,
+            followed: HashSet::new(),
         }
     }
 
@@ -218,6 +283,24 @@ impl<'a> Schedule<'a> {
             }
         }
         steps
+    }
+
+    /// What follows a handshake that TCP reached but that was cut off before a usable
+    /// certificate (reset, silence, an alert): one follow-up per [`Change`], to the same
+    /// address and port, all at once, under the run's deadline. Only direct handshakes (a
+    /// proxy's tunnel has its own findings), and only the first cut-off of each name: one is
+    /// enough to tell the middlebox. A healthy run never gets here, so it costs nothing.
+    pub fn cut_off(&mut self, tls: &TlsStep) -> Vec<Step> {
+        if tls.via.is_some() || !self.followed.insert(tls.sni.clone()) {
+            return Vec::new();
+        }
+        Change::ALL
+            .into_iter()
+            .map(|change| Step::FollowUp {
+                tls: tls.clone(),
+                change,
+            })
+            .collect()
     }
 
     /// What every answer address of name `index` gets (the address-free half of
@@ -363,6 +446,9 @@ mod tests {
                         .unwrap_or_default()
                 ),
                 Step::Date { tls: t } => format!("date {}:{}", t.addr, t.port),
+                Step::FollowUp { tls: t, change } => {
+                    format!("follow-up {}:{} {change:?}", t.addr, t.port)
+                }
                 Step::Sntp { server } => format!("sntp {}", server.server),
                 Step::Echo { host, .. } => format!("echo {host}"),
             })
@@ -487,6 +573,55 @@ mod tests {
         assert!(
             steps.contains(&"tls 136.226.0.10:443 co2br.prod.zpath.net via 192.0.2.8:3128".into()),
             "{steps:?}"
+        );
+    }
+
+    /// A cut-off handshake gets one follow-up per change, once per name, never through a
+    /// proxy; a healthy run never asks.
+    #[test]
+    fn a_cut_off_handshake_is_followed_up_once_per_name() {
+        let plan = default_plan();
+        let mut schedule = Schedule::new(&plan);
+        let step = |addr: &str, sni: &str, via: Option<Proxy>| TlsStep {
+            addr: addr.parse().unwrap(),
+            port: 443,
+            sni: sni.into(),
+            origin: Origin::User { spec: addr.into() },
+            class: TrustClass::Broker,
+            via,
+        };
+        let first = schedule.cut_off(&step("198.51.100.1", "co2br.prod.zpath.net", None));
+        assert_eq!(
+            kinds(&first),
+            [
+                "follow-up 198.51.100.1:443 OtherName",
+                "follow-up 198.51.100.1:443 NoName",
+                "follow-up 198.51.100.1:443 SmallSegments",
+                "follow-up 198.51.100.1:443 Tls12Only",
+                "follow-up 198.51.100.1:443 Tls13Only",
+            ]
+        );
+        assert!(
+            schedule
+                .cut_off(&step("198.51.100.2", "co2br.prod.zpath.net", None))
+                .is_empty(),
+            "the name was followed up already"
+        );
+        let proxy = Proxy {
+            addr: "proxy.corp:3128".parse().unwrap(),
+            source: "test".into(),
+            credentials: false,
+            bypass: Vec::new(),
+        };
+        assert!(
+            schedule
+                .cut_off(&step(
+                    "198.51.100.3",
+                    "api.private.zscaler.com",
+                    Some(proxy)
+                ))
+                .is_empty(),
+            "a proxy's tunnel is not compared"
         );
     }
 }

@@ -29,12 +29,12 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::evidence::{
-    DateOutcome, DateSample, DnsEvidence, EchoOutcome, EchoSample, Evidence, HandshakeResult,
-    NameResolution, NtpOutcome, NtpSample, QueryOutcome, TcpAttempt, TcpEvidence, TcpOutcome,
-    TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
+    DateOutcome, DateSample, DnsEvidence, EchoOutcome, EchoSample, Evidence, FollowUp,
+    HandshakeResult, NameResolution, NtpOutcome, NtpSample, QueryOutcome, TcpAttempt, TcpEvidence,
+    TcpOutcome, TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
 };
 use crate::plan::proxy::{Proxy, ProxyAddr, ProxyHost};
-use crate::plan::schedule::{Schedule, Step, TlsStep};
+use crate::plan::schedule::{Change, Schedule, Step, TlsStep};
 use crate::plan::{Origin, Plan};
 
 /// The names of the processes running on this system (`/proc/*/comm`, 15 characters at most).
@@ -89,6 +89,14 @@ pub async fn run(
                 running.spawn(exec.clone().carry_out(step));
             }
         }
+        // A handshake TCP reached but something cut off: the follow-ups that tell what.
+        if let Done::Tls(asked, handshake) = &done
+            && handshake.result.cut_off()
+        {
+            for step in schedule.cut_off(asked) {
+                running.spawn(exec.clone().carry_out(step));
+            }
+        }
         seen.record(done, progress);
     }
     let mut evidence = seen.into_evidence(plan, &exec);
@@ -103,7 +111,10 @@ enum Done {
     Name(usize, NameResolution),
     Tcp(TcpAttempt),
     Udp(UdpProbe),
-    Tls(TlsHandshake),
+    /// A handshake, and the step that asked for it (its follow-ups are made from it).
+    Tls(Box<TlsStep>, TlsHandshake),
+    /// A follow-up of the handshake to (address, port, name).
+    FollowUp((std::net::IpAddr, u16, String), FollowUp),
     Date(Option<DateSample>),
     Ntp(NtpSample),
     Echo(EchoSample),
@@ -116,6 +127,7 @@ struct Seen {
     attempts: Vec<TcpAttempt>,
     datagrams: Vec<UdpProbe>,
     handshakes: Vec<TlsHandshake>,
+    follow_ups: Vec<((std::net::IpAddr, u16, String), FollowUp)>,
     dates: Vec<DateSample>,
     ntp: Vec<NtpSample>,
     echo: Option<EchoSample>,
@@ -140,10 +152,11 @@ impl Seen {
                 progress.connects.fetch_add(1, Ordering::Relaxed);
             }
             Done::Udp(probe) => self.datagrams.push(probe),
-            Done::Tls(handshake) => {
+            Done::Tls(_, handshake) => {
                 self.handshakes.push(handshake);
                 progress.handshakes.fetch_add(1, Ordering::Relaxed);
             }
+            Done::FollowUp(key, follow_up) => self.follow_ups.push((key, follow_up)),
             Done::Date(sample) => self.dates.extend(sample),
             Done::Ntp(sample) => {
                 self.ntp.push(sample);
@@ -159,6 +172,17 @@ impl Seen {
         self.datagrams.sort_by_key(|p| (p.port, p.addr));
         self.handshakes
             .sort_by(|a, b| (&a.sni, a.addr).cmp(&(&b.sni, b.addr)));
+        // Each follow-up joins the handshake it followed, in the order of the changes.
+        self.follow_ups.sort_by_key(|(_, f)| f.change as u8);
+        for ((addr, port, sni), follow_up) in self.follow_ups {
+            if let Some(h) = self
+                .handshakes
+                .iter_mut()
+                .find(|h| h.addr == addr && h.port == port && h.sni == sni)
+            {
+                h.follow_ups.push(follow_up);
+            }
+        }
         Evidence {
             plan: plan.clone(),
             dns: DnsEvidence {
@@ -231,7 +255,8 @@ async fn local(plan: &Plan, evidence: &mut Evidence) {
 /// The overall deadline: the profile's, or longer when the planned probes cannot all be in
 /// flight at once (a low open-file limit, or a profile's cap), so that the deadline stays a
 /// backstop and never a cliff that hides work: one probe timeout per wave, plus one for the
-/// names' answers and the handshakes after them.
+/// names' answers and the handshakes after them, and one for the follow-ups of a handshake
+/// that was cut off.
 fn overall(plan: &Plan, in_flight: usize) -> Duration {
     let tls = plan
         .tls
@@ -249,7 +274,11 @@ fn overall(plan: &Plan, in_flight: usize) -> Duration {
         + plan.names.len() * 2
         + plan.ntp_servers.len();
     let waves = planned.div_ceil(in_flight.max(1)) as u64;
-    let scaled = plan.timeouts.probe_ms.saturating_mul(waves + 1);
+    let follow_ups = u64::from(!plan.tls.ports.is_empty());
+    let scaled = plan
+        .timeouts
+        .probe_ms
+        .saturating_mul(waves + 1 + follow_ups);
     Duration::from_millis(plan.timeouts.overall_ms.max(scaled))
 }
 
@@ -421,6 +450,7 @@ impl Executor {
                 Box::pin(self.datagram(addr, port, origin)).await
             }
             Step::Handshake { tls } => Box::pin(self.handshake(tls)).await,
+            Step::FollowUp { tls, change } => Box::pin(self.follow_up(tls, change)).await,
             Step::Date { tls } => Box::pin(self.date(tls)).await,
             Step::Sntp { server } => Box::pin(self.sntp(server)).await,
             Step::Echo { host, path, via } => Box::pin(self.echo(host, path, via)).await,
@@ -485,6 +515,7 @@ impl Executor {
     }
 
     async fn handshake(&self, step: TlsStep) -> Done {
+        let asked = Box::new(step.clone());
         let target = self.target(step).await;
         // What an unfinished handshake reports, kept before the target moves into the attempt.
         let (addr, port, sni, origin, class) = (
@@ -498,21 +529,41 @@ impl Executor {
         let handshake = self
             .bounded(tls::handshake(target, self.timeout, &verifiers))
             .await;
-        Done::Tls(handshake.unwrap_or_else(|halt| TlsHandshake {
-            addr,
-            port,
-            sni,
-            origin,
-            class,
-            result: halt.pick(
-                HandshakeResult::DeadlineReached,
-                HandshakeResult::Interrupted,
-            ),
-            chain: Vec::new(),
-            verification: None,
-            local_time: chrono::Utc::now().timestamp(),
-            via_proxy: None,
-        }))
+        Done::Tls(
+            asked,
+            handshake.unwrap_or_else(|halt| TlsHandshake {
+                addr,
+                port,
+                sni,
+                origin,
+                class,
+                result: halt.pick(
+                    HandshakeResult::DeadlineReached,
+                    HandshakeResult::Interrupted,
+                ),
+                chain: Vec::new(),
+                verification: None,
+                local_time: chrono::Utc::now().timestamp(),
+                via_proxy: None,
+                follow_ups: Vec::new(),
+            }),
+        )
+    }
+
+    async fn follow_up(&self, step: TlsStep, change: Change) -> Done {
+        let key = (step.addr, step.port, step.sni.clone());
+        let target = self.target(step).await;
+        let verifiers = self.verifiers();
+        let result = self
+            .bounded(tls::follow_up(target, change, self.timeout, &verifiers))
+            .await
+            .unwrap_or_else(|halt| {
+                halt.pick(
+                    HandshakeResult::DeadlineReached,
+                    HandshakeResult::Interrupted,
+                )
+            });
+        Done::FollowUp(key, FollowUp { change, result })
     }
 
     async fn date(&self, step: TlsStep) -> Done {

@@ -25,6 +25,7 @@ use crate::error::InputError;
 use crate::evidence::{
     ChainCert, ChainVerification, HandshakeResult, StoreState, TlsHandshake, Trust,
 };
+use crate::plan::schedule::{Change, SMALL_MSS};
 use crate::plan::{Origin, Plan, TrustClass, TrustFile};
 use crate::x509;
 
@@ -336,6 +337,7 @@ fn record(
         verification,
         local_time: 0,
         via_proxy: target.via.map(|v| v.label),
+        follow_ups: Vec::new(),
     }
 }
 
@@ -368,7 +370,7 @@ async fn run(
     recorder: Arc<Recorder>,
     provider: &Arc<CryptoProvider>,
 ) -> HandshakeResult {
-    match open(target, name, timeout, recorder, provider).await {
+    match open(target, name, timeout, recorder, provider, Shape::default()).await {
         Err(result) => result,
         Ok((stream, started)) => HandshakeResult::Completed {
             protocol: stream
@@ -381,6 +383,76 @@ async fn run(
     }
 }
 
+/// What a ClientHello and its connection look like: the default, or one follow-up's
+/// [`Change`].
+#[derive(Clone, Copy, Default)]
+struct Shape {
+    change: Option<Change>,
+}
+
+impl Shape {
+    fn versions(self) -> &'static [&'static rustls::SupportedProtocolVersion] {
+        static TLS12: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+        static TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+        match self.change {
+            Some(Change::Tls12Only) => TLS12,
+            Some(Change::Tls13Only) => TLS13,
+            _ => rustls::DEFAULT_VERSIONS,
+        }
+    }
+}
+
+/// One follow-up of a handshake that was cut off: the same address and port, changed by
+/// `change`, accepting any chain (whether it gets through is the finding, not who signs).
+pub async fn follow_up(
+    target: Target,
+    change: Change,
+    timeout: Duration,
+    verifiers: &Verifiers,
+) -> HandshakeResult {
+    let recorder = Arc::new(Recorder {
+        chain: Mutex::new(Vec::new()),
+        provider: verifiers.provider.clone(),
+    });
+    let sni = match change {
+        Change::OtherName => crate::plan::schedule::NEUTRAL_SNI.to_string(),
+        _ => target.sni.clone(),
+    };
+    let Ok(name) = ServerName::try_from(sni) else {
+        return HandshakeResult::Failed {
+            detail: "not a server name".into(),
+        };
+    };
+    let shape = Shape {
+        change: Some(change),
+    };
+    match open(&target, name, timeout, recorder, &verifiers.provider, shape).await {
+        Err(result) => result,
+        Ok((stream, started)) => HandshakeResult::Completed {
+            protocol: stream
+                .get_ref()
+                .1
+                .protocol_version()
+                .map_or_else(|| "unknown".into(), |v| format!("{v:?}")),
+            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        },
+    }
+}
+
+/// A TCP connection whose segments this side asks to be at most `mss` bytes (`TCP_MAXSEG`
+/// before the connect, so the SYN advertises it and the server's first flight obeys it).
+async fn connect_small(destination: SocketAddr, mss: u32) -> io::Result<TcpStream> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(destination),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_tcp_mss(mss)?;
+    socket.set_nonblocking(true)?;
+    let socket = tokio::net::TcpSocket::from_std_stream(std::net::TcpStream::from(socket));
+    socket.connect(destination).await
+}
+
 /// Opens a TLS session to `target` (through its proxy, if any), recording the chain.
 async fn open(
     target: &Target,
@@ -388,9 +460,10 @@ async fn open(
     timeout: Duration,
     recorder: Arc<Recorder>,
     provider: &Arc<CryptoProvider>,
+    shape: Shape,
 ) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, Instant), HandshakeResult> {
-    let config = match ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+    let mut config = match ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(shape.versions())
     {
         Ok(builder) => builder
             .dangerous()
@@ -402,14 +475,21 @@ async fn open(
             });
         }
     };
+    config.enable_sni = shape.change != Some(Change::NoName);
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let started = Instant::now();
     // One budget for connect and handshake, but a silent drop of the SYN is the TCP probe's
     // finding, not "no answer to the ClientHello".
     let deadline = tokio::time::Instant::now() + timeout;
     let destination = SocketAddr::new(target.addr, target.port);
+    let connect = async {
+        match shape.change {
+            Some(Change::SmallSegments) => connect_small(destination, SMALL_MSS).await,
+            _ => TcpStream::connect(destination).await,
+        }
+    };
     let tcp = match &target.via {
-        None => match tokio::time::timeout_at(deadline, TcpStream::connect(destination)).await {
+        None => match tokio::time::timeout_at(deadline, connect).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
                 return Err(HandshakeResult::ConnectFailed {
@@ -469,10 +549,17 @@ pub async fn open_any(
         provider: verifiers.provider.clone(),
     });
     let name = ServerName::try_from(target.sni.clone()).map_err(|e| e.to_string())?;
-    open(target, name, timeout, recorder, &verifiers.provider)
-        .await
-        .map(|(stream, _)| stream)
-        .map_err(|result| format!("{result:?}"))
+    open(
+        target,
+        name,
+        timeout,
+        recorder,
+        &verifiers.provider,
+        Shape::default(),
+    )
+    .await
+    .map(|(stream, _)| stream)
+    .map_err(|result| format!("{result:?}"))
 }
 
 /// Maps a handshake error to what it says about the path.

@@ -245,7 +245,8 @@ pub fn dry_run(
                 "Echo: GET https://{host}{path} (TCP/443){}: the address this VM is seen with",
                 via_label(via.as_ref())
             )?,
-            Step::Resolve { .. } | Step::Date { .. } => {}
+            // Follow-ups exist only after a failure; a dry run has none.
+            Step::Resolve { .. } | Step::Date { .. } | Step::FollowUp { .. } => {}
         }
     }
     if !ntp.is_empty() {
@@ -269,6 +270,18 @@ pub fn dry_run(
                 parts.join(", ")
             )?;
         }
+    }
+    if !plan.tls.ports.is_empty() {
+        let changes: Vec<String> = crate::plan::schedule::Change::ALL
+            .iter()
+            .map(|c| c.label())
+            .collect();
+        writeln!(
+            out,
+            "A handshake TCP reaches but something cuts off is followed up, once per name, on \
+             the same address and port: {}.",
+            changes.join(", ")
+        )?;
     }
     writeln!(
         out,

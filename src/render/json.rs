@@ -25,6 +25,8 @@ struct DryRun<'a> {
     schedule: Vec<Step>,
     /// What every answer of each name would get.
     each_answer: Vec<EachAnswer>,
+    /// What a handshake TCP reaches but something cuts off gets: one follow-up per change.
+    follow_ups_when_cut_off: &'static [crate::plan::schedule::Change],
 }
 
 #[derive(Serialize)]
@@ -50,6 +52,11 @@ pub fn dry_run(out: &mut dyn Write, plan: &Plan, resolver: &ResolverState) -> io
                 actions,
             })
             .collect(),
+        follow_ups_when_cut_off: if plan.tls.ports.is_empty() {
+            &[]
+        } else {
+            &crate::plan::schedule::Change::ALL
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &dry)?;
     writeln!(out)

@@ -200,6 +200,18 @@ struct Handshake {
     chain: Vec<Tagged>,
     verification: Option<serde_json::Value>,
     local_time: i64,
+    #[serde(default)]
+    via_proxy: Option<String>,
+    #[serde(default)]
+    follow_ups: Vec<FollowUp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FollowUp {
+    change: String,
+    result: Tagged,
 }
 
 #[derive(Deserialize)]

@@ -42,6 +42,10 @@ const SCENARIOS: &[(&str, &str)] = &[
     ("proxy", "the connector's proxy unreachable"),
     ("connector", "the connector's log: deleted in the portal"),
     ("feed", "a cached Zen feed 100 days old"),
+    (
+        "middlebox",
+        "an SNI filter resetting the broker's ClientHello",
+    ),
 ];
 
 fn dir() -> PathBuf {
@@ -173,6 +177,7 @@ fn regenerate_scenario_reports() {
     crate::proxy::an_unreachable_connector_proxy_is_misconfigured();
     crate::host::connector_clock_corrections_and_deleted_connectors();
     crate::feed::check_uses_the_cache_and_warns_when_it_is_stale();
+    crate::lab::lab_sni_filter_that_resets();
     KEEP_SCENARIOS.store(false, Ordering::SeqCst);
     for (name, what) in SCENARIOS {
         let path = dir().join(format!("{name}.json"));

@@ -601,3 +601,162 @@ pub(crate) fn lab_cloud_connector_forwarding_and_egress_address() {
     assert_eq!(off.code, 4, "{}", off.json()["causes"]);
     assert_eq!(off.top_cause(), "gateway.forwarding_off");
 }
+
+/// The follow-ups of the handshake `sni` cut off, as `change → result kind`.
+fn follow_ups(run: &Run, sni: &str) -> Vec<(String, String)> {
+    run.json()["evidence"]["tls"]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["sni"] == sni)
+        .flat_map(|h| h["follow_ups"].as_array().cloned().unwrap_or_default())
+        .map(|f| {
+            (
+                f["change"].as_str().unwrap().to_string(),
+                f["result"]["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The middlebox the follow-ups named ranks first, blocking, while the enrollment name
+/// (api.zpa.test) still completes: judged by what the connector needs, not by the count.
+fn assert_named(run: &Run, id: &str, through: &[&str]) {
+    assert_top(run, id, 3);
+    assert_eq!(run.json()["causes"][0]["severity"], "blocking");
+    let kinds = follow_ups(run, "broker.zpa.test");
+    assert_eq!(kinds.len(), 5, "five follow-ups: {kinds:?}");
+    for (change, kind) in &kinds {
+        let expected = if through.contains(&change.as_str()) {
+            "completed"
+        } else {
+            "not completed"
+        };
+        assert_eq!(
+            kind == "completed",
+            expected == "completed",
+            "{change} {kind}, expected {expected}: {kinds:?}"
+        );
+    }
+    assert!(
+        run.json()["causes"][0]["evidence"]
+            .to_string()
+            .contains("follow-ups on the same address"),
+        "{}",
+        run.json()["causes"][0]
+    );
+    assert!(
+        follow_ups(run, "api.zpa.test").is_empty(),
+        "api.zpa.test completed"
+    );
+}
+
+/// An SNI filter that resets every ClientHello naming the broker (a string match in the
+/// kernel, as a next-generation firewall's URL filter would): another name and no name get
+/// through.
+#[test]
+pub(crate) fn lab_sni_filter_that_resets() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.firewall(
+        "-p tcp --dport 443 -m string --algo bm --string broker.zpa.test -j REJECT --reject-with tcp-reset",
+    );
+    let run = check(&lab);
+    run.keep_as("middlebox");
+    assert_named(&run, "tls.sni_filtered", &["other_name", "no_name"]);
+    assert!(
+        run.stdout.contains("*.prod.zpath.net"),
+        "the fix names the domains"
+    );
+}
+
+/// The same filter dropping silently.
+#[test]
+fn lab_sni_filter_that_drops() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.firewall("-p tcp --dport 443 -m string --algo bm --string broker.zpa.test -j DROP");
+    let run = check(&lab);
+    assert_named(&run, "tls.sni_filtered", &["other_name", "no_name"]);
+}
+
+/// A real path-MTU black hole: shown real first (a default handshake stalls, one with a small
+/// MSS completes), then named, with the MTU that worked.
+#[test]
+fn lab_path_mtu_black_hole() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    if !require(have("ethtool"), "the MTU lab needs ethtool") {
+        return;
+    }
+    lab.pmtu_blackhole();
+    assert!(
+        !lab.python_handshake(0),
+        "a default handshake must stall for the lab to be real"
+    );
+    assert!(
+        lab.python_handshake(536),
+        "a 536-byte MSS handshake must complete"
+    );
+    let run = check(&lab);
+    // Both names stall here (the path loses every full-size segment): the broker's follow-ups
+    // name the hole.
+    assert_top(&run, "egress.pmtu_blackhole", 3);
+    let kinds = follow_ups(&run, "broker.zpa.test");
+    assert!(
+        kinds
+            .iter()
+            .any(|(c, k)| c == "small_segments" && k == "completed"),
+        "{kinds:?}"
+    );
+    // Another name changes nothing on such a path. (TLS 1.2 alone may get through: a server
+    // that writes each handshake message on its own sends segments below the MTU.)
+    assert!(
+        kinds
+            .iter()
+            .all(|(c, k)| !(c == "other_name" || c == "no_name") || k != "completed"),
+        "{kinds:?}"
+    );
+    assert!(run.stdout.contains("MTU of 576"), "{}", run.stdout);
+}
+
+/// A filter on the ClientHello's shape: it resets any ClientHello offering TLS 1.3 and 1.2
+/// together (the supported_versions extension as rustls sends it by default, 1.3 then 1.2);
+/// one offering a single version gets through.
+#[test]
+fn lab_tls_version_filter() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    lab.firewall(
+        "-p tcp --dport 443 -m string --algo bm --hex-string |002b00050403040303| -j REJECT --reject-with tcp-reset",
+    );
+    let run = check(&lab);
+    assert_top(&run, "tls.version_filtered", 3);
+    let kinds = follow_ups(&run, "broker.zpa.test");
+    assert!(
+        kinds
+            .iter()
+            .any(|(c, k)| c.starts_with("tls1") && k == "completed"),
+        "{kinds:?}"
+    );
+}
+
+/// A healthy path asks no follow-up at all.
+#[test]
+fn lab_a_healthy_path_makes_no_follow_up() {
+    let Some(lab) = Lab::up(Dns::Answering) else {
+        return;
+    };
+    let run = check(&lab);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for h in run.json()["evidence"]["tls"]["handshakes"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(h.get("follow_ups").is_none(), "{h}");
+    }
+}

@@ -356,7 +356,10 @@ pub static KEEP_SCENARIOS: std::sync::atomic::AtomicBool =
 
 /// Keeps `json` (a report) as the scenario `name`, when the regenerator asked for it.
 pub fn keep_scenario(name: &str, json: &str) {
-    if KEEP_SCENARIOS.load(std::sync::atomic::Ordering::SeqCst) {
+    // Or one scenario at a time: ZPT_KEEP_SCENARIO=name,… with that test run by itself.
+    let asked =
+        std::env::var("ZPT_KEEP_SCENARIO").is_ok_and(|names| names.split(',').any(|n| n == name));
+    if asked || KEEP_SCENARIOS.load(std::sync::atomic::Ordering::SeqCst) {
         let dir = repo("fixtures/reports/scenarios");
         std::fs::create_dir_all(&dir).unwrap();
         let value: serde_json::Value = serde_json::from_str(json).expect("a JSON report");

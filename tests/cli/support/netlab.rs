@@ -23,6 +23,8 @@ pub const ZEN: &str = "198.18.0.2";
 pub struct Lab {
     vm: String,
     zen: String,
+    /// The veth ends: the vm's and the zen host's.
+    links: (String, String),
     children: Vec<Child>,
     root: tempfile::TempDir,
 }
@@ -64,10 +66,11 @@ impl Lab {
         let mut lab = Lab {
             vm: format!("zpt-vm{id}"),
             zen: format!("zpt-zen{id}"),
+            links: (format!("zv{id}"), format!("zz{id}")),
             children: Vec::new(),
             root: tempfile::tempdir().unwrap(),
         };
-        let (vm_if, zen_if) = (format!("zv{id}"), format!("zz{id}"));
+        let (vm_if, zen_if) = lab.links.clone();
         for ns in [&lab.vm, &lab.zen] {
             ip(&["netns", "add", ns]);
             ip(&["-n", ns, "link", "set", "lo", "up"]);
@@ -193,6 +196,65 @@ impl Lab {
         let status = Command::new("ip").args(&args).status().unwrap();
         assert!(status.success(), "iptables {rule}");
         self
+    }
+
+    /// A path-MTU black hole (shared/LAB.md §6): the vm's link is narrower (MTU 1200) than the
+    /// MSS it advertises (1460), and segmentation offloads are off so that full-size frames
+    /// really are full size. The zen host's full-size segments vanish at the vm's veth, which
+    /// drops a frame larger than its MTU and says nothing (no ICMP); small ones pass.
+    pub fn pmtu_blackhole(&self) {
+        let (vm_if, zen_if) = &self.links;
+        ip(&["-n", &self.vm, "link", "set", vm_if, "mtu", "1200"]);
+        ip(&[
+            "-n",
+            &self.vm,
+            "route",
+            "replace",
+            "198.18.0.0/30",
+            "dev",
+            vm_if,
+            "advmss",
+            "1460",
+        ]);
+        for (ns, link, features) in [
+            (
+                &self.zen,
+                zen_if,
+                &["tso", "off", "gso", "off", "gro", "off"][..],
+            ),
+            (&self.vm, vm_if, &["gro", "off"][..]),
+        ] {
+            let mut args = vec!["netns", "exec", ns.as_str(), "ethtool", "-K", link.as_str()];
+            args.extend_from_slice(features);
+            let out = Command::new("ip").args(&args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "ethtool -K {link}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    /// Runs python3 in the vm: a TLS handshake to the broker with `mss` (0: the kernel's), the
+    /// proof that a black hole is real before the tool is tested on it. True when it completes.
+    pub fn python_handshake(&self, mss: u32) -> bool {
+        let script = format!(
+            "import socket, ssl\n\
+             s = socket.socket()\n\
+             if {mss}: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, {mss})\n\
+             s.settimeout(2)\n\
+             s.connect(('{ZEN}', 443))\n\
+             c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n\
+             c.check_hostname = False\n\
+             c.verify_mode = ssl.CERT_NONE\n\
+             c.wrap_socket(s, server_hostname='broker.zpa.test')\n\
+             print('completed')\n"
+        );
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.vm, "python3", "-c", &script])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("completed")
     }
 
     /// Empties the zen side's INPUT chain: no firewall on the path.
