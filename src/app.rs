@@ -33,6 +33,13 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Gate(args) => gate(args),
         Command::Bundle(args) => {
             refuse_dry_run("bundle", &args.check)?;
+            // One flag, one meaning: bundle prints one line, so --format has nothing to say.
+            if args.check.output.format != Format::Human {
+                return Err(Error::Usage(
+                    "bundle: prints one line; the report is inside the bundle (and in --output)"
+                        .into(),
+                ));
+            }
             let prepared = prepare(&args.check)?;
             let report = probe_once(&prepared, false)?;
             let written = crate::bundle::write(
@@ -46,6 +53,10 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
                 path: args.out.display().to_string(),
                 source,
             })?;
+            // --output means what it means for check: the JSON report, there too.
+            if let Some(path) = &args.check.output.output {
+                write_report(path, &report)?;
+            }
             let exit = interrupted_or(Exit::from_verdict(report.verdict, args.check.output.strict));
             writeln!(
                 std::io::stdout(),
@@ -494,9 +505,11 @@ fn check(args: CheckArgs) -> Result<Exit, Error> {
         return Ok(Exit::Ready);
     }
     // On a terminal only: piped output and automation get nothing but the report.
+    // The live display moves the cursor: never on a terminal that cannot (TERM=dumb).
     let live = args.output.format == Format::Human
         && std::io::stdout().is_terminal()
-        && std::io::stderr().is_terminal();
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
     emit(&probe_once(&prepared, live)?, &args.output).map(interrupted_or)
 }
 
@@ -621,6 +634,14 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
                 .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "gz"))
                 .collect();
             found.sort();
+            // An empty folder is no fleet: "0 connectors, none blocked" would be a pass.
+            if found.is_empty() {
+                return Err(InputError::invalid(
+                    path.display().to_string(),
+                    "holds no report (*.json) or bundle (*.gz): nothing to explain",
+                )
+                .into());
+            }
             paths.extend(found);
         } else {
             paths.push(path.clone());
@@ -854,7 +875,9 @@ fn emit(report: &Report, output: &OutputArgs) -> Result<Exit, Error> {
         Format::Markdown => {
             render::markdown::report(&mut out, &render::printable_value(report), exit)
         }
-        Format::Prometheus => render::prometheus::report(&mut out, report),
+        Format::Prometheus => {
+            render::prometheus::report(&mut out, &render::printable_value(report))
+        }
     }
     .and_then(|()| out.flush());
     // A reader that went away (`check | head`) does not change the answer: the verdict's code

@@ -136,6 +136,8 @@ fn text_of(bytes: &[u8]) -> String {
 /// indentation; Markdown fences dropped.
 fn normalized(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // Old Mac line ends (CR alone) are line ends too.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     for line in text.lines() {
         let mut line = line.trim();
         while let Some(rest) = line.strip_prefix('>') {
@@ -249,6 +251,7 @@ mod tests {
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("DER", der.clone()),
             ("PEM, CRLF", pem_of(&der, 64, "\r\n").into_bytes()),
+            ("PEM, CR alone", pem_of(&der, 64, "\r").into_bytes()),
             ("PEM at 76 columns", pem_of(&der, 76, "\n").into_bytes()),
             (
                 "Latin-1 junk between blocks",

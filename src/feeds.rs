@@ -262,7 +262,9 @@ pub fn update(
         )));
     }
     public_only(&parsed.ranges).map_err(invalid)?;
-    let previous = read_cache(cache, kind)?;
+    // A cache that cannot be read (garbage, a FIFO, a forged catch-all) is what an update
+    // repairs: it is replaced, and there is nothing to compare the new feed with.
+    let previous = read_cache(cache, kind).ok().flatten();
     if let Some(old) = &previous
         && !force
     {

@@ -8,7 +8,9 @@
 //! stops at a cap of the file's kind; anything else is one line naming the file. A write goes
 //! to a temporary file in the target's directory, is synced, then renamed over the target:
 //! the rename replaces a symlink planted at the name instead of following it, and a full disk
-//! or an interrupted write leaves the previous file as it was.
+//! or an interrupted write leaves the previous file as it was. A name that leads to a stream
+//! the user may mean (`/dev/null`, `/dev/stdout`, a FIFO, a terminal) is written through
+//! instead: renaming over it would replace the device node itself.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -187,8 +189,16 @@ pub fn write_atomic(
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(std::io::Error::other("is a directory"));
+    // What the name leads to decides: a stream (`--output /dev/null`, `/dev/stdout` on a
+    // pipe or a terminal, a FIFO) is written through, since renaming a file over it would
+    // replace the device node itself; a directory or any other device is refused; a regular
+    // file, or nothing, is replaced atomically.
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(stream) = stream(path, &meta)?
+    {
+        let mut out = std::io::BufWriter::new(stream);
+        write(&mut out)?;
+        return out.flush();
     }
     let temp = tempfile::Builder::new()
         .prefix(".zpa-preflight-")
@@ -204,6 +214,40 @@ pub fn write_atomic(
     // followed, so the file it points to is untouched.
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The stream `path` leads to, opened for writing, when it is one the user may mean to write
+/// to: a FIFO, `/dev/null`, or a terminal. `None` for a regular file; an error for anything
+/// else (a directory, a disk, `/dev/mem`).
+fn stream(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Option<std::fs::File>> {
+    use std::os::unix::fs::MetadataExt;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(None);
+    }
+    if kind.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(path)
+    };
+    // /dev/null is character device 1:3 on Linux.
+    let dev_null = kind.is_char_device() && meta.rdev() == libc::makedev(1, 3);
+    if kind.is_fifo() || kind.is_socket() || dev_null {
+        return open().map(Some);
+    }
+    if kind.is_char_device() {
+        let file = open()?;
+        if std::io::IsTerminal::is_terminal(&file) {
+            return Ok(Some(file));
+        }
+    }
+    Err(std::io::Error::other(
+        "is a device: only a regular file, a FIFO, /dev/null or a terminal is written",
+    ))
 }
 
 #[cfg(test)]
@@ -259,6 +303,32 @@ mod tests {
             .read_to_end(&mut Vec::new())
             .unwrap_err();
         assert!(error.to_string().contains("expands past"), "{error}");
+    }
+
+    /// Found by the hostile round: `--output /dev/null` as root turned the device node into a
+    /// regular file. A stream is written through; the node stays what it was.
+    #[test]
+    fn dev_null_and_a_fifo_are_written_through_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), 0o600, |w| w.write_all(b"report")).unwrap();
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, 0o600, |w| w.write_all(b"through")).unwrap();
+        assert_eq!(reader.join().unwrap(), b"through");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        let error = write_atomic(dir.path(), 0o600, |w| w.write_all(b"x")).unwrap_err();
+        assert!(error.to_string().contains("directory"), "{error}");
     }
 
     #[test]

@@ -159,9 +159,10 @@ fn line_fields(line: &str) -> String {
     let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    while let Some(colon) = rest.find(':') {
-        // The name before the colon, past an optional closing quote (JSON, YAML).
-        let before = &rest[..colon];
+    while let Some((colon, width)) = separator(rest) {
+        // The name before the separator, past spaces and an optional closing quote (JSON as
+        // pretty-printers write it, `"password" : …`; YAML; Perl and Ruby's `=>`).
+        let before = rest[..colon].trim_end();
         let unquoted = before.strip_suffix(['"', '\'']).unwrap_or(before);
         let start = unquoted
             .char_indices()
@@ -169,20 +170,20 @@ fn line_fields(line: &str) -> String {
             .find(|(_, c)| !is_name(*c))
             .map_or(0, |(i, c)| i + c.len_utf8());
         let name = &unquoted[start..];
-        let value = &rest[colon + 1..];
+        let value = &rest[colon + width..];
         // A field's name stands alone: `/opt/zscaler/var/provision_key: no such file` is a
         // path and its error, and `://` is a URL.
         let stands_alone = unquoted[..start].chars().next_back().is_none_or(|c| {
             c.is_whitespace() || matches!(c, '"' | '\'' | '{' | ',' | '(' | '[' | '<' | '>')
         });
         if name.is_empty() || value.starts_with("//") || !stands_alone {
-            out.push_str(&rest[..=colon]);
+            out.push_str(&rest[..colon + width]);
             rest = value;
             continue;
         }
         let lower = name.to_ascii_lowercase();
         if CREDENTIAL_HEADERS.contains(&lower.as_str()) {
-            out.push_str(&rest[..=colon]);
+            out.push_str(&rest[..colon + width]);
             let body = value.trim_end_matches(['\n', '\r']);
             let ending = &value[body.len()..];
             let lead = &body[..body.len() - body.trim_start().len()];
@@ -200,7 +201,7 @@ fn line_fields(line: &str) -> String {
             return out;
         }
         if !secret_name(&lower.replace('-', "_")) {
-            out.push_str(&rest[..=colon]);
+            out.push_str(&rest[..colon + width]);
             rest = value;
             continue;
         }
@@ -213,7 +214,7 @@ fn line_fields(line: &str) -> String {
                 .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '}'))
                 .unwrap_or(body.len()),
         };
-        out.push_str(&rest[..=colon]);
+        out.push_str(&rest[..colon + width]);
         out.push_str(&value[..skipped]);
         if end > 0 {
             out.push_str(REMOVED);
@@ -222,6 +223,17 @@ fn line_fields(line: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The next `:` or `=>` of `text`: where a `name: value` field's value starts, and the
+/// separator's width.
+fn separator(text: &str) -> Option<(usize, usize)> {
+    let colon = text.find(':').map(|at| (at, 1));
+    let arrow = text.find("=>").map(|at| (at, 2));
+    match (colon, arrow) {
+        (Some(c), Some(a)) => Some(if a.0 < c.0 { a } else { c }),
+        (c, a) => c.or(a),
+    }
 }
 
 /// `… NAME=value …` inside a line: each such word's value goes, to the next space or, when
@@ -297,6 +309,12 @@ mod tests {
     fn secrets_by_shape() {
         let secrets = Secrets::from_key(&format!("3|api.private.zscaler.com|{TOKEN}"));
         let cases = [
+            // Found by the hostile round: a space before the colon (Jackson's pretty-printer),
+            // and Perl's or Ruby's `=>`.
+            (
+                "{\"password\" : \"X1\", \"token\" :\"X2\"} password => \"X3\"".to_string(),
+                format!("{{\"password\" : {REMOVED}, \"token\" :{REMOVED}}} password => {REMOVED}"),
+            ),
             // Found by the mutation test: a multi-byte character before a colon.
             (
                 "nonce(x)\u{fffd}http: ok".to_string(),

@@ -314,6 +314,30 @@ fn judge<'a>(
             .flat_map(|ca| [&ca.subject, &ca.issuer]),
     );
     if issuers.all(names_zscaler) {
+        // Accepted by a name alone, the leaf must at least be for the server asked: a chain
+        // whose CAs say "Zscaler" but whose leaf names another host, or none, is not the
+        // broker's (found by the hostile round: `--sni evil.example.com` was "ready").
+        if !names_server(leaf, &h.sni) {
+            return intercepted(
+                None,
+                format!(
+                    "its leaf names {}, not {}: not the server asked for",
+                    if leaf.sans.is_empty() && leaf.subject.cn.is_empty() {
+                        "no server".to_string()
+                    } else {
+                        leaf.sans
+                            .iter()
+                            .chain(&leaf.subject.cn)
+                            .take(3)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    if h.sni.is_empty() { "any name" } else { &h.sni }
+                ),
+                0.8,
+            );
+        }
         return Judgement::Genuine(Basis::IssuerName(&leaf.issuer));
     }
     // 7. Anything else.
@@ -330,6 +354,34 @@ fn judge<'a>(
         ),
         0.85,
     )
+}
+
+/// Whether `leaf` is for `server`: one of its DNS names (its CN when it has none) is the
+/// name, or a wildcard covering exactly one label of it (RFC 6125; a bare `*` covers
+/// nothing). A saved chain judged for its own wildcard (`*.prod.zpath.net`) is for it.
+fn names_server(leaf: &CertSummary, server: &str) -> bool {
+    let server = server.trim_end_matches('.').to_ascii_lowercase();
+    if server.is_empty() {
+        return false;
+    }
+    let names = if leaf.sans.is_empty() {
+        &leaf.subject.cn
+    } else {
+        &leaf.sans
+    };
+    names.iter().any(|name| {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name == server {
+            return true;
+        }
+        let Some(suffix) = name.strip_prefix("*.") else {
+            return false;
+        };
+        suffix.contains('.')
+            && server.split_once('.').is_some_and(|(label, rest)| {
+                !label.is_empty() && !label.contains('*') && rest == suffix
+            })
+    })
 }
 
 /// Whether `ca` signed the leaf: its name, and its key (the CA certificate sent, or the
@@ -406,4 +458,64 @@ fn catalogued<'a, 'c>(
             .find(|pattern| values.iter().any(|v| v.contains(pattern.as_str())))
             .map(|pattern| (p, format!("the issuer match '{pattern}'")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{Severity, diagnose};
+    use super::names_server;
+    use crate::evidence::ChainCert;
+
+    #[test]
+    fn a_leaf_is_for_the_names_it_carries() {
+        let leaf = |sans: &[&str]| {
+            let ChainCert::Parsed(mut c) = cert(dn("x", "y"), dn("ca", "Zscaler"), false) else {
+                unreachable!()
+            };
+            c.sans = sans.iter().map(|s| s.to_string()).collect();
+            c.subject.cn.clear();
+            *c
+        };
+        let cases: &[(&[&str], &str, bool)] = &[
+            (&["co2br.prod.zpath.net"], "co2br.prod.zpath.net", true),
+            (&["*.prod.zpath.net"], "co2br.prod.zpath.net", true),
+            (&["*.prod.zpath.net"], "a.b.prod.zpath.net", false),
+            (&["*.prod.zpath.net"], "*.prod.zpath.net", true),
+            (&["*"], "co2br.prod.zpath.net", false),
+            (&["*.net"], "zpath.net", false),
+            (&["broker.zpa.test"], "evil.example.com", false),
+            (&[], "co2br.prod.zpath.net", false),
+            (&["CO2BR.prod.zpath.net."], "co2br.PROD.zpath.net", true),
+        ];
+        for (sans, server, expected) in cases {
+            assert_eq!(
+                names_server(&leaf(sans), server),
+                *expected,
+                "{sans:?} {server}"
+            );
+        }
+    }
+
+    /// A chain whose CAs all name Zscaler, presented for a name its leaf does not carry, is
+    /// not the broker's: never "ready".
+    #[test]
+    fn a_zscaler_named_chain_for_another_name_is_not_genuine() {
+        let mut ev = healthy();
+        for h in ev
+            .tls
+            .handshakes
+            .iter_mut()
+            .filter(|h| h.sni == "co2br.prod.zpath.net")
+        {
+            h.sni = "evil.example.com".into();
+        }
+        let d = diagnose(&ev);
+        let cause = d.causes.iter().find(|c| c.id == "tls.intercepted").unwrap();
+        assert_eq!(cause.severity, Severity::Blocking);
+        assert!(
+            cause.detail.contains("not the server asked for"),
+            "{cause:?}"
+        );
+    }
 }

@@ -241,15 +241,16 @@ pub(super) fn check(facts: &Facts) -> Check {
         check.reason = Some("no names to resolve (only addresses were given)".into());
         return check;
     }
-    // A name with no lookup recorded (a report cut short, or edited) is unknown, not failed.
-    if facts.names.iter().all(|n| n.resolution.is_none()) {
+    // A name with no lookup recorded (a report cut short, or edited) or whose lookup never
+    // finished (the deadline, a signal) is unknown, not failed.
+    let looked_up = |n: &&super::NameView| n.resolution.is_some_and(|r| !r.pending());
+    if !facts.names.iter().any(|n| looked_up(&n)) {
         check.status = CheckStatus::Skipped;
         check.reason = Some(format!(
-            "none of the {planned} names was looked up: unknown, not passed"
+            "none of the {planned} names was looked up to the end: unknown, not passed"
         ));
         return check;
     }
-    let looked_up = |n: &&super::NameView| n.resolution.is_some();
     let usable = facts.names.iter().filter(|n| n.usable()).count();
     let required_failed = facts
         .names

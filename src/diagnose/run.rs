@@ -159,8 +159,9 @@ pub(super) fn not_judged(facts: &Facts, checks: &[Check]) -> Option<Cause> {
             )
             .evidence(reasons)
             .remedy(
-                "Give the run something to judge: run `check` on the VM itself, or, for a saved \
-                 chain, pass the chain the server presented (leaf first) or its name with --sni.",
+                "Run `check` on the VM again and let it finish (a run interrupted or cut short \
+                 judges nothing); for a saved chain, pass the chain the server presented (leaf \
+                 first) or its name with --sni.",
             ),
     )
 }

@@ -224,3 +224,124 @@ fn the_size_cap_is_on_the_whole_mix() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("in all"), "{}", run.stderr);
 }
+
+/// Found by the hostile round, each fixed at its mechanism.
+#[test]
+fn the_second_hostile_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = repo("fixtures/reports/scenarios/egress.json")
+        .display()
+        .to_string();
+
+    // `--output /dev/null` writes through; the device stays a device.
+    let run1 = run(&["explain", &saved, "--output", "/dev/null"]);
+    assert_eq!(run1.code, 3, "{}", run1.stderr);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    // An empty folder is no fleet.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let run2 = run(&["explain", empty.to_str().unwrap()]);
+    assert_eq!(run2.code, 2, "{}{}", run2.stdout, run2.stderr);
+    assert!(run2.stderr.contains("holds no report"), "{}", run2.stderr);
+
+    // An argument with a control character: one escaped line, exit 2.
+    let run3 = run(&[
+        "explain",
+        "--chain",
+        &saved,
+        "--sni",
+        "co2br.net\nFAKE LINE",
+    ]);
+    assert_eq!(run3.code, 2);
+    assert_eq!(run3.stderr.lines().count(), 1, "{}", run3.stderr);
+    assert!(run3.stderr.contains("control character"), "{}", run3.stderr);
+
+    // Prometheus gets the printable report too.
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    report["profile"] = "lab\u{1b}[2J\u{202e}".into();
+    let hostile = dir.path().join("hostile.json");
+    std::fs::write(&hostile, report.to_string()).unwrap();
+    let run4 = run(&[
+        "explain",
+        hostile.to_str().unwrap(),
+        "--format",
+        "prometheus",
+    ]);
+    assert!(
+        !run4.stdout.contains('\u{1b}') && !run4.stdout.contains('\u{202e}'),
+        "{}",
+        run4.stdout
+    );
+
+    // `feed update` repairs a cache it cannot read, instead of failing on it.
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::write(cache.join("zpa.json"), "garbage").unwrap();
+    let feed = repo("checks/feeds/zpa-private.json").display().to_string();
+    let run5 = run(&[
+        "feed",
+        "update",
+        "--from",
+        &feed,
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    assert_eq!(run5.code, 0, "{}{}", run5.stdout, run5.stderr);
+    assert!(
+        std::fs::read_to_string(cache.join("zpa.json"))
+            .unwrap()
+            .contains("ranges")
+    );
+}
+
+/// `bundle --output` writes the report as `check --output` does; `--format` is refused.
+#[test]
+fn bundle_honours_output_and_refuses_a_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let root = repo("fixtures/roots/offline").display().to_string();
+    let bundle = dir.path().join("b.tar.gz");
+    let report = dir.path().join("r.json");
+    let made = run(&[
+        "bundle",
+        "--profile",
+        &profile,
+        "--root",
+        &root,
+        "-o",
+        bundle.to_str().unwrap(),
+        "--output",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        made.code == 3 || made.code == 0,
+        "{}{}",
+        made.stdout,
+        made.stderr
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(written["verdict"].is_string());
+    let refused = run(&[
+        "bundle",
+        "--profile",
+        &profile,
+        "--root",
+        &root,
+        "-o",
+        bundle.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+}
