@@ -14,8 +14,9 @@
 //! alternately, `RUNS` times, and prints medians, the ratio and the tool's peak RSS
 //! (`/usr/bin/time -v`). The nmap comparison is TCP only (the profile asks for no TLS
 //! handshake, as nmap -sT makes none); one more row measures the default, with a TLS
-//! handshake on 443 to each target. Also measured: the full check (DNS, TCP, TLS, clock) on a
-//! healthy lab, and `--version`.
+//! handshake on 443 to each target, and one more with those handshakes cut off (every
+//! ClientHello dropped), which adds the follow-ups. Also measured: the full check (DNS, TCP,
+//! TLS, clock) on a healthy lab, and `--version`.
 //!
 //! Run: `cargo bench --bench scale` as root, with iproute2, iptables, dnsmasq, python3, chrony,
 //! libfaketime, nmap and GNU time (`apt-get install nmap time`). `SCALE_SIZES=10,100`,
@@ -117,6 +118,20 @@ fn main() {
          (the lab's TLS server is Python, one thread per connection)",
         secs(tool)
     );
+    // The same, with every ClientHello naming the lab's zone dropped (TCP connects, TLS goes
+    // silent): the follow-ups of a cut-off handshake, once per name, add at most one probe
+    // timeout; a healthy path, above, makes none.
+    lab.firewall("-p tcp --dport 443 -m string --algo bm --string zpa.test -j DROP");
+    let cut = median(runs, || {
+        std::thread::sleep(Duration::from_millis(500));
+        tool_run(&lab, &with_tls, &targets).0
+    });
+    println!(
+        "TLS cut off (every ClientHello naming zpa.test dropped), {n} targets: {} \
+         (probe timeout {TIMEOUT}: the handshakes time out, then their follow-ups)",
+        secs(cut)
+    );
+    lab.flush_firewall();
 
     // The full check on a healthy lab: DNS, TCP, TLS and the clock (chronyd on the Zen host).
     lab.start_ntp("+0s");

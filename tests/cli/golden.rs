@@ -46,6 +46,11 @@ const SCENARIOS: &[(&str, &str)] = &[
         "middlebox",
         "an SNI filter resetting the broker's ClientHello",
     ),
+    ("pmtu", "a path-MTU black hole on the VM's link"),
+    (
+        "version",
+        "a filter resetting the connector's ClientHello shape",
+    ),
 ];
 
 fn dir() -> PathBuf {
@@ -178,6 +183,8 @@ fn regenerate_scenario_reports() {
     crate::host::connector_clock_corrections_and_deleted_connectors();
     crate::feed::check_uses_the_cache_and_warns_when_it_is_stale();
     crate::lab::lab_sni_filter_that_resets();
+    crate::lab::lab_path_mtu_black_hole();
+    crate::lab::lab_tls_version_filter();
     KEEP_SCENARIOS.store(false, Ordering::SeqCst);
     for (name, what) in SCENARIOS {
         let path = dir().join(format!("{name}.json"));

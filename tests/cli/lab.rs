@@ -685,7 +685,7 @@ fn lab_sni_filter_that_drops() {
 /// A real path-MTU black hole: shown real first (a default handshake stalls, one with a small
 /// MSS completes), then named, with the MTU that worked.
 #[test]
-fn lab_path_mtu_black_hole() {
+pub(crate) fn lab_path_mtu_black_hole() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
@@ -702,6 +702,7 @@ fn lab_path_mtu_black_hole() {
         "a 536-byte MSS handshake must complete"
     );
     let run = check(&lab);
+    run.keep_as("pmtu");
     // Both names stall here (the path loses every full-size segment): the broker's follow-ups
     // name the hole.
     assert_top(&run, "egress.pmtu_blackhole", 3);
@@ -727,7 +728,7 @@ fn lab_path_mtu_black_hole() {
 /// together (the supported_versions extension as rustls sends it by default, 1.3 then 1.2);
 /// one offering a single version gets through.
 #[test]
-fn lab_tls_version_filter() {
+pub(crate) fn lab_tls_version_filter() {
     let Some(lab) = Lab::up(Dns::Answering) else {
         return;
     };
@@ -735,6 +736,7 @@ fn lab_tls_version_filter() {
         "-p tcp --dport 443 -m string --algo bm --hex-string |002b00050403040303| -j REJECT --reject-with tcp-reset",
     );
     let run = check(&lab);
+    run.keep_as("version");
     assert_top(&run, "tls.version_filtered", 3);
     let kinds = follow_ups(&run, "broker.zpa.test");
     assert!(
