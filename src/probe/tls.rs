@@ -256,6 +256,7 @@ pub async fn capture(
                 timeout,
                 recorder.clone(),
                 &verifiers.provider,
+                Shape::default(),
             )
             .await
         }
@@ -369,8 +370,9 @@ async fn run(
     timeout: Duration,
     recorder: Arc<Recorder>,
     provider: &Arc<CryptoProvider>,
+    shape: Shape,
 ) -> HandshakeResult {
-    match open(target, name, timeout, recorder, provider, Shape::default()).await {
+    match open(target, name, timeout, recorder, provider, shape).await {
         Err(result) => result,
         Ok((stream, started)) => HandshakeResult::Completed {
             protocol: stream
@@ -426,17 +428,7 @@ pub async fn follow_up(
     let shape = Shape {
         change: Some(change),
     };
-    match open(&target, name, timeout, recorder, &verifiers.provider, shape).await {
-        Err(result) => result,
-        Ok((stream, started)) => HandshakeResult::Completed {
-            protocol: stream
-                .get_ref()
-                .1
-                .protocol_version()
-                .map_or_else(|| "unknown".into(), |v| format!("{v:?}")),
-            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        },
-    }
+    run(&target, name, timeout, recorder, &verifiers.provider, shape).await
 }
 
 /// A TCP connection whose segments this side asks to be at most `mss` bytes (`TCP_MAXSEG`
