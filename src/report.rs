@@ -4,6 +4,19 @@
 //! reads any report of its own major version (unknown fields are ignored, missing new ones
 //! take their defaults); a different major is refused with a clear message. `explain` never
 //! trusts the saved `checks`, `causes` or `verdict`: it re-derives them from the evidence.
+//!
+//! What keeps that promise:
+//! - **Tolerant wire types.** No type a report carries denies unknown fields; the profile's
+//!   strictness (an unknown TOML key is an error) lives in the TOML reader
+//!   (`profile::strict_toml`), not in the types the plan embeds.
+//! - **Ids are strings on the wire.** A log pattern's cause is checked against the catalogue
+//!   when the catalogue is loaded; in a report it is a string, and a cause this version does
+//!   not know is left out of its diagnosis rather than failing the load.
+//! - **New enum variants.** A variant an older reader cannot know (a new probe outcome, a new
+//!   SELinux state) is a minor bump only when it appears in new situations alone; such a report
+//!   read by an older tool fails on that value, and says the report is newer than the tool
+//!   (below) rather than giving a bare field error. A variant that changes the meaning of one
+//!   an older reader knows is a major bump.
 
 use std::path::Path;
 
@@ -139,7 +152,18 @@ pub fn parse(text: &str) -> Result<Report, String> {
             header.schema_version
         ));
     }
-    serde_json::from_str(text).map_err(|e| json_error(&e))
+    serde_json::from_str(text).map_err(|e| {
+        let minor = |v: &str| v.split('.').nth(1).and_then(|m| m.parse::<u64>().ok());
+        match (minor(&header.schema_version), minor(SCHEMA_VERSION)) {
+            (Some(theirs), Some(ours)) if theirs > ours => format!(
+                "{} (the report is schema {}, newer than this tool's {SCHEMA_VERSION}: a value \
+                 it added is unknown here; explain it with a newer zpa-preflight)",
+                json_error(&e),
+                header.schema_version
+            ),
+            _ => json_error(&e),
+        }
+    })
 }
 
 fn json_error(e: &serde_json::Error) -> String {

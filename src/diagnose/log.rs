@@ -23,6 +23,11 @@ pub(super) fn merge(facts: &Facts, causes: &mut Vec<(usize, Cause)>, rule: usize
             if pattern.measures.is_some() {
                 continue;
             }
+            // A cause a newer version's catalogue named, in a report it wrote: not this
+            // version's to judge.
+            let Ok(id) = pattern.cause.parse::<crate::causes::CauseId>() else {
+                continue;
+            };
             let line = format!("{}:{}: {}", log.path, finding.line, finding.excerpt);
             match causes
                 .iter_mut()
@@ -39,17 +44,23 @@ pub(super) fn merge(facts: &Facts, causes: &mut Vec<(usize, Cause)>, rule: usize
                         cause.confidence = (cause.confidence + CORROBORATION).min(0.99);
                     }
                 }
-                None => causes.push((rule, from_log(pattern, &line, &finding.excerpt, facts))),
+                None => causes.push((rule, from_log(pattern, id, &line, &finding.excerpt, facts))),
             }
         }
     }
 }
 
-fn from_log(pattern: &LogPattern, line: &str, excerpt: &str, facts: &Facts) -> Cause {
+fn from_log(
+    pattern: &LogPattern,
+    id: crate::causes::CauseId,
+    line: &str,
+    excerpt: &str,
+    facts: &Facts,
+) -> Cause {
     let severity: Severity = pattern.severity;
     let mut title = pattern.title.clone();
     // The connector's interception line carries the issuer DN: name the product from it.
-    if pattern.cause == crate::causes::TLS_INTERCEPTED.id() {
+    if pattern.cause == crate::causes::TLS_INTERCEPTED.id().as_str() {
         let lower = excerpt.to_lowercase();
         if let Some(product) = facts
             .evidence
@@ -64,7 +75,7 @@ fn from_log(pattern: &LogPattern, line: &str, excerpt: &str, facts: &Facts) -> C
             );
         }
     }
-    Cause::new(pattern.cause.clone(), severity, 0.8)
+    Cause::new(id, severity, 0.8)
         .title(title)
         .detail(format!(
             "The connector's own log says so (pattern {}); the live checks did not see it, or could not run.",

@@ -102,7 +102,6 @@ impl fmt::Display for Role {
 
 /// One port the connector needs, with whether it is required and where that fact comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PortSpec {
     /// TCP port number.
     pub port: u16,
@@ -116,7 +115,6 @@ pub struct PortSpec {
 
 /// One name the connector resolves, and the ports it then connects to on every answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct NameSpec {
     /// Fully qualified host name.
     pub host: Hostname,
@@ -203,7 +201,6 @@ pub struct Timeouts {
 
 /// Bounds that keep a run polite and fast.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// A cap on connections and queries in flight at once; absent: as many as the process's
     /// open-file limit allows (`probe::capacity`).
@@ -217,7 +214,6 @@ pub struct Limits {
 
 /// Which handshakes the TLS probe makes, and what a genuine chain looks like.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TlsSpec {
     /// Ports on which each answer of a name also gets a TLS handshake (when the name probes
     /// that port).
@@ -240,7 +236,6 @@ pub struct TlsSpec {
 /// Which answers also get a UDP datagram: the ZIA tunnels of Branch and Cloud Connectors
 /// prefer DTLS over UDP/443 and fall back to TLS over TCP/443.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UdpSpec {
     /// Ports on which each answer of a name (and each `--target` address) also gets one
     /// QUIC-shaped datagram, when the name probes that port over TCP.
@@ -253,7 +248,6 @@ pub struct UdpSpec {
 
 /// What a connector that forwards other machines' traffic (Cloud Connector) must do itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GatewaySpec {
     /// IP forwarding must be on (read from `/proc/sys` under `--root`).
     #[serde(default)]
@@ -276,7 +270,6 @@ fn root_path() -> String {
 
 /// What the clock check asks and how it judges: thresholds in seconds, positive = behind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ClockSpec {
     /// A clock behind by more than this blocks: the freshly issued certificate is "not yet
     /// valid" for it (Zscaler publishes no leeway).
@@ -308,14 +301,15 @@ impl ClockSpec {
 
 /// A known connector log line and the cause it supports (`checks/log-patterns.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LogPattern {
     /// Stable id.
     pub id: String,
     /// Substrings that mark the line.
     pub contains: Vec<String>,
-    /// The cause it supports (an id of [`crate::causes`]: a typo fails the load).
-    pub cause: crate::causes::CauseId,
+    /// The cause it supports: an id of [`crate::causes`], checked when the catalogue is loaded
+    /// from TOML (a typo fails the load), a plain string on a report's wire (a newer version's
+    /// cause loads, and is left out of a diagnosis that does not know it).
+    pub cause: String,
     /// `blocking`, `warning` or `info`, when the line alone raises the cause.
     pub severity: crate::causes::Severity,
     /// The cause's title when the line alone raises it.
@@ -338,7 +332,6 @@ pub enum Measure {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct LogCatalog {
     pattern: Vec<LogPattern>,
 }
@@ -346,14 +339,23 @@ struct LogCatalog {
 /// The built-in log patterns (`checks/log-patterns.toml`).
 pub fn log_patterns() -> Vec<LogPattern> {
     let text = builtin_file("log-patterns.toml").expect("embedded");
-    toml::from_str::<LogCatalog>(text)
-        .expect("checks/log-patterns.toml is valid (tested)")
-        .pattern
+    parse_log_catalog(text).expect("checks/log-patterns.toml is valid (tested)")
+}
+
+/// A log-pattern catalogue: strict TOML, every cause an id of the catalogue.
+fn parse_log_catalog(text: &str) -> Result<Vec<LogPattern>, String> {
+    let catalog: LogCatalog = strict_toml(text)?;
+    for pattern in &catalog.pattern {
+        pattern
+            .cause
+            .parse::<crate::causes::CauseId>()
+            .map_err(|e| format!("[[pattern]] {}: {e}", pattern.id))?;
+    }
+    Ok(catalog.pattern)
 }
 
 /// What the host checks expect of the VM itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct HostSpec {
     /// Minimum vCPUs.
     pub min_vcpus: u32,
@@ -371,7 +373,6 @@ pub struct HostSpec {
 
 /// One supported operating system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SupportedOs {
     /// os-release `ID`, e.g. `rhel`, `amzn`.
     pub id: String,
@@ -381,7 +382,6 @@ pub struct SupportedOs {
 
 /// One TLS-inspection product of `checks/interceptors.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Interceptor {
     /// Product name.
     pub name: String,
@@ -406,7 +406,6 @@ pub struct Interceptor {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Catalog {
     product: Vec<Interceptor>,
 }
@@ -414,7 +413,6 @@ struct Catalog {
 /// A CA confirmed to sign Zscaler's broker certificates (`checks/broker-cas.toml`): the only
 /// thing besides a declared anchor that pins a broker chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct KnownCa {
     /// The CA's common name, compared without regard to case.
     pub cn: String,
@@ -428,7 +426,6 @@ pub struct KnownCa {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct KnownCas {
     #[serde(default)]
     ca: Vec<KnownCa>,
@@ -437,7 +434,7 @@ struct KnownCas {
 /// The built-in list of confirmed broker CAs (`checks/broker-cas.toml`).
 pub fn broker_cas() -> Vec<KnownCa> {
     let text = builtin_file("broker-cas.toml").expect("embedded");
-    let list: KnownCas = toml::from_str(text).expect("checks/broker-cas.toml is valid (tested)");
+    let list: KnownCas = strict_toml(text).expect("checks/broker-cas.toml is valid (tested)");
     list.ca
         .into_iter()
         .map(|mut ca| {
@@ -453,8 +450,7 @@ pub fn broker_cas() -> Vec<KnownCa> {
 /// The built-in interceptor catalog (`checks/interceptors.toml`).
 pub fn interceptors() -> Vec<Interceptor> {
     let text = builtin_file("interceptors.toml").expect("embedded");
-    let catalog: Catalog =
-        toml::from_str(text).expect("checks/interceptors.toml is valid (tested)");
+    let catalog: Catalog = strict_toml(text).expect("checks/interceptors.toml is valid (tested)");
     catalog
         .product
         .into_iter()
@@ -505,7 +501,6 @@ pub struct Profile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ProfileFile {
     name: String,
     description: String,
@@ -543,7 +538,6 @@ impl TlsSpec {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct TimeoutsFile {
     #[serde(deserialize_with = "human_duration")]
     probe: Duration,
@@ -552,7 +546,6 @@ struct TimeoutsFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ZenFile {
     /// A feed file in Zscaler's JSON shape: `builtin:feeds/…` or a path relative to the profile.
     feed: Option<String>,
@@ -630,11 +623,12 @@ pub fn load_feed(path: &Path, source: &str) -> Result<ZenRanges, InputError> {
         .map_err(|e| InputError::invalid(origin, e.message))
 }
 
-/// Parses and validates a profile's text. `base` is the directory relative feed paths start
-/// from (`None` for a built-in profile, which may only name built-in feeds).
-pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, InputError> {
-    let invalid = |message: String| InputError::invalid(origin, message);
-    let file: ProfileFile = toml::from_str(text).map_err(|e| {
+/// TOML as a profile or a catalogue is read: strictly, an unknown key is an error naming its
+/// line (a typo must never be silently ignored). The same types read back from a saved
+/// report's JSON stay tolerant of what a newer version added ([`crate::report`]): the
+/// strictness lives here, on the TOML side only, not in the types.
+pub(crate) fn strict_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let located = |e: toml::de::Error| {
         let at = e
             .span()
             .map(|span| {
@@ -642,8 +636,33 @@ pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, I
                 format!("line {line}: ")
             })
             .unwrap_or_default();
-        invalid(format!("{at}{}", e.message().trim().replace('\n', "; ")))
-    })?;
+        format!("{at}{}", e.message().trim().replace('\n', "; "))
+    };
+    let de = toml::Deserializer::parse(text).map_err(located)?;
+    let mut unknown = Vec::new();
+    let value: T =
+        serde_ignored::deserialize(de, |path| unknown.push(path.to_string())).map_err(located)?;
+    if let Some(path) = unknown.first() {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let line = text
+            .lines()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| format!("line {}: ", i + 1))
+            .unwrap_or_default();
+        return Err(format!("{line}unknown field `{path}`"));
+    }
+    Ok(value)
+}
+
+/// Parses and validates a profile's text. `base` is the directory relative feed paths start
+/// from (`None` for a built-in profile, which may only name built-in feeds).
+pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<Profile, InputError> {
+    let invalid = |message: String| InputError::invalid(origin, message);
+    let file: ProfileFile = strict_toml(text).map_err(invalid)?;
     validate(&file).map_err(invalid)?;
     let zen = zen_ranges(&file.zen, origin, base)?;
     let mut tls = file.tls;
@@ -811,12 +830,11 @@ mod tests {
     #[test]
     fn log_patterns_speak_the_catalogue() {
         let parse = |cause: &str, severity: &str| {
-            toml::from_str::<LogCatalog>(&format!(
+            parse_log_catalog(&format!(
                 "[[pattern]]\nid = 'x'\ncontains = ['y']\ncause = '{cause}'\n\
                  severity = '{severity}'\ntitle = 't'\nremedy = 'r'\n"
             ))
             .map(|_| ())
-            .map_err(|e| e.to_string())
         };
         assert_eq!(parse("key.rejected", "warning"), Ok(()));
         let typo = parse("key.rejectd", "warning").unwrap_err();

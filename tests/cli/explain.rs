@@ -189,3 +189,73 @@ fn prometheus_textfile_metrics() {
         );
     }
 }
+
+/// Every object of `value` that is a struct gains a field a newer version might add. Maps are
+/// data, not structs: those keyed by ranges are told by their keys, the log's per-pattern
+/// `counts` (keyed by pattern ids) by name.
+fn with_future_fields(value: &mut serde_json::Value) -> usize {
+    future_fields(value, "")
+}
+
+fn future_fields(value: &mut serde_json::Value, name: &str) -> usize {
+    let snake = |k: &str| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut added = map.iter_mut().map(|(k, v)| future_fields(v, k)).sum();
+            if name != "counts" && !map.is_empty() && map.keys().all(|k| snake(k)) {
+                map.insert(
+                    "zz_added_by_a_newer_minor".into(),
+                    serde_json::json!({"x": [1]}),
+                );
+                added += 1;
+            }
+            added
+        }
+        serde_json::Value::Array(items) => items.iter_mut().map(|v| future_fields(v, name)).sum(),
+        _ => 0,
+    }
+}
+
+/// The version promise: a report of a newer minor, with a field added in every section and a
+/// log cause this version does not know, loads and is judged the same.
+#[test]
+fn a_newer_minor_with_unknown_fields_and_cause_ids_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    for scenario in ["egress", "key", "middlebox", "clock", "host"] {
+        let path = repo(&format!("fixtures/reports/scenarios/{scenario}.json"));
+        let original = run(&["explain", path.to_str().unwrap(), "--format", "json"]);
+        let mut report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        report["schema_version"] = "1.99".into();
+        let added = with_future_fields(&mut report);
+        assert!(added > 20, "{scenario}: {added} sections");
+        if let Some(patterns) = report["evidence"]["plan"]["log_patterns"].as_array_mut() {
+            patterns[0]["cause"] = "future.cause_from_a_newer_catalogue".into();
+        }
+        let newer = dir.path().join(format!("{scenario}-1.99.json"));
+        std::fs::write(&newer, report.to_string()).unwrap();
+        let judged = run(&["explain", newer.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(judged.code, original.code, "{scenario}: {}", judged.stderr);
+        assert_eq!(judged.top_cause(), original.top_cause(), "{scenario}");
+    }
+    // A value a newer minor added to an enum says so.
+    let mut report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("fixtures/reports/scenarios/egress.json")).unwrap(),
+    )
+    .unwrap();
+    report["schema_version"] = "1.99".into();
+    report["evidence"]["tcp"]["attempts"][0]["outcome"]["kind"] = "teleported".into();
+    let newer = dir.path().join("variant.json");
+    std::fs::write(&newer, report.to_string()).unwrap();
+    let refused = run(&["explain", newer.to_str().unwrap()]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("newer than this tool's"),
+        "{}",
+        refused.stderr
+    );
+}
