@@ -28,7 +28,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Probe DNS and TCP egress as the connector would, and rank the causes of failure.
+    /// Probe DNS, TCP, TLS and the clock as the connector would, judge the VM itself, and
+    /// rank the causes of failure.
     #[command(after_help = EXIT_CODES_HELP)]
     Check(CheckArgs),
     /// Re-run the diagnosis on a saved JSON report, offline.
