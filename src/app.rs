@@ -661,8 +661,7 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
     let mut out = std::io::stdout().lock();
     match args.output.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &fleet).map_err(|e| stdout_error(e.into()))?;
-            writeln!(out).map_err(stdout_error)?;
+            render::json::document(&mut out, "fleet", &fleet).map_err(stdout_error)?;
         }
         Format::Human => {
             render::fleet::human(&mut out, &fleet).map_err(stdout_error)?;

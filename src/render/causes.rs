@@ -29,10 +29,13 @@ pub fn human(out: &mut impl Write) -> io::Result<()> {
     )
 }
 
-/// The catalogue as a JSON array.
+/// The catalogue as a JSON document: `{"schema_version", "kind": "causes", "causes": […]}`.
 pub fn json(out: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, CATALOGUE).map_err(io::Error::other)?;
-    writeln!(out)
+    #[derive(serde::Serialize)]
+    struct Causes {
+        causes: &'static [&'static crate::causes::CauseKind],
+    }
+    super::json::document(out, "causes", &Causes { causes: CATALOGUE })
 }
 
 /// The README's table.

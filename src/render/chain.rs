@@ -121,8 +121,7 @@ pub fn json(out: &mut dyn Write, h: &TlsHandshake, ders: &[CertificateDer<'_>]) 
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    super::json::document(out, "chain", &doc)
 }
 
 fn trust(t: &Trust) -> String {

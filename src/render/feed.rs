@@ -76,6 +76,5 @@ pub fn json(out: &mut dyn Write, zen: &ZenRanges) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    super::json::document(out, "feed", &doc)
 }

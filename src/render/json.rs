@@ -9,6 +9,28 @@ use crate::plan::Plan;
 use crate::plan::schedule::{Action, Step, preview};
 use crate::report::Report;
 
+/// Every JSON document the tool prints but the report (which carries its own
+/// `schema_version`): the same version, and what kind of document it is, then its fields. A
+/// consumer can tell a `causes` list from a fleet summary, and an old shape from a new one.
+#[derive(Serialize)]
+struct Document<'a, T: Serialize> {
+    schema_version: &'static str,
+    kind: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// Writes `body` as the `kind` document: `schema_version`, `kind`, then its own fields.
+pub fn document<T: Serialize>(out: &mut dyn Write, kind: &'static str, body: &T) -> io::Result<()> {
+    let doc = Document {
+        schema_version: crate::report::SCHEMA_VERSION,
+        kind,
+        body,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
 /// Writes the report, pretty-printed, with a final newline.
 pub fn report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
@@ -58,6 +80,5 @@ pub fn dry_run(out: &mut dyn Write, plan: &Plan, resolver: &ResolverState) -> io
             &crate::plan::schedule::Change::ALL
         },
     };
-    serde_json::to_writer_pretty(&mut *out, &dry)?;
-    writeln!(out)
+    document(out, "dry_run", &dry)
 }

@@ -132,6 +132,5 @@ pub fn json(out: &mut dyn Write, s: &Sizing, here: Option<&Here>) -> io::Result<
         #[serde(skip_serializing_if = "Option::is_none")]
         here: Option<&'a Here>,
     }
-    serde_json::to_writer_pretty(&mut *out, &Document { sizing: s, here })?;
-    writeln!(out)
+    super::json::document(out, "size", &Document { sizing: s, here })
 }

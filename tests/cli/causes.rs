@@ -21,7 +21,10 @@ fn causes_lists_every_id_in_each_format() {
     let human = run(&["causes"]);
     assert_eq!(human.code, 0);
     let json = run(&["causes", "--format", "json"]);
-    let kinds: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["kind"], "causes");
+    assert!(doc["schema_version"].is_string());
+    let kinds: Vec<serde_json::Value> = doc["causes"].as_array().unwrap().clone();
     assert!(kinds.len() >= 40, "{}", kinds.len());
     for kind in &kinds {
         let id = kind["id"].as_str().unwrap();
