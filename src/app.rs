@@ -164,7 +164,7 @@ fn spool_logs(
             .trim_start_matches('/')
             .replace('/', "-");
         let path = spool.path().join(format!("{i}-{name}.log"));
-        crate::files::write_atomic(&path, 0o600, |out| out.write_all(text.as_bytes())).map_err(
+        crate::files::replace_atomic(&path, 0o600, |out| out.write_all(text.as_bytes())).map_err(
             |source| Error::Write {
                 path: path.display().to_string(),
                 source,

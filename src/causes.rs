@@ -333,9 +333,11 @@ kinds! {
         "a profile whose connector does not broker private applications (Branch Connector) was asked about one (`--target`)";
     FEED_STALE = "feed.stale", Feed, Warning, "",
         "the cached Zen feed is older than 90 days (Zscaler's notice period for new ranges): run `feed update`";
-    RUN_INTERRUPTED = "run.interrupted", Run, Warning, "",
+    RUN_INTERRUPTED = "run.interrupted", Run, Warning,
+        "blocking when a required name's lookup, connect or handshake was left unfinished",
         "a signal stopped the run: what was not seen is unknown, not passed";
-    RUN_INCOMPLETE = "run.incomplete", Run, Warning, "",
+    RUN_INCOMPLETE = "run.incomplete", Run, Warning,
+        "blocking when a required name's lookup, connect or handshake was left unfinished",
         "probes were abandoned at the overall deadline: their checks are unknown, not passed";
     RUN_NOT_JUDGED = "run.not_judged", Run, Blocking, "",
         "every check that decides (DNS, TCP and TLS; the others when the run has no destination) was skipped or could not be judged: \"ready\" cannot be said";

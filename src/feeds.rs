@@ -330,7 +330,7 @@ fn write_atomically(path: &Path, value: &Cached) -> Result<(), FeedUpdateError> 
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(error)?;
-    crate::files::write_atomic(path, 0o644, |out| {
+    crate::files::replace_atomic(path, 0o644, |out| {
         serde_json::to_writer_pretty(out, value).map_err(std::io::Error::other)
     })
     .map_err(error)

@@ -184,6 +184,48 @@ pub fn write_atomic(
     mode: u32,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    // This process's own standard streams, by the names a shell gives them: written to the
+    // stream itself. Resolved as a path, `/dev/stdout` redirected to a file is that file, and
+    // renaming over the name would replace the `/dev/stdout` symlink.
+    let own = |fd: u32| {
+        [format!("/dev/fd/{fd}"), format!("/proc/self/fd/{fd}")]
+            .iter()
+            .any(|p| path == Path::new(p))
+    };
+    if path == Path::new("/dev/stdout") || own(1) {
+        let mut out = std::io::stdout().lock();
+        write(&mut out)?;
+        return out.flush();
+    }
+    if path == Path::new("/dev/stderr") || own(2) {
+        let mut out = std::io::stderr().lock();
+        write(&mut out)?;
+        return out.flush();
+    }
+    if path.starts_with("/dev/fd") || path.starts_with("/proc/self/fd") {
+        return Err(std::io::Error::other(
+            "a descriptor other than stdout or stderr: name the file itself",
+        ));
+    }
+    write_to(path, mode, true, write)
+}
+
+/// Writes a file the tool names itself (the feed cache, a spool): always replaced atomically,
+/// whatever was planted at the name (a FIFO too: it is never opened, so never waited on).
+pub fn replace_atomic(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_to(path, mode, false, write)
+}
+
+fn write_to(
+    path: &Path,
+    mode: u32,
+    streams: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -194,6 +236,7 @@ pub fn write_atomic(
     // replace the device node itself; a directory or any other device is refused; a regular
     // file, or nothing, is replaced atomically.
     if let Ok(meta) = std::fs::metadata(path)
+        && streams
         && let Some(stream) = stream(path, &meta)?
     {
         let mut out = std::io::BufWriter::new(stream);
@@ -228,11 +271,19 @@ fn stream(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Option<std::
     if kind.is_dir() {
         return Err(std::io::Error::other("is a directory"));
     }
+    // Non-blocking: a FIFO nobody reads is an error at once (ENXIO), not a wait forever. The
+    // writes that follow are to a reader that is there.
     let open = || {
-        std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
-            .custom_flags(libc::O_NOCTTY)
-            .open(path)
+            .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
+            .open(path)?;
+        nix::fcntl::fcntl(
+            &file,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+        )
+        .map_err(std::io::Error::from)?;
+        Ok::<_, std::io::Error>(file)
     };
     // /dev/null is character device 1:3 on Linux.
     let dev_null = kind.is_char_device() && meta.rdev() == libc::makedev(1, 3);
@@ -320,13 +371,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || std::fs::read(fifo).unwrap())
-        };
+        // Nobody reads: an error at once, never a wait.
+        assert!(write_atomic(&fifo, 0o600, |w| w.write_all(b"x")).is_err());
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
         write_atomic(&fifo, 0o600, |w| w.write_all(b"through")).unwrap();
-        assert_eq!(reader.join().unwrap(), b"through");
+        let mut got = [0u8; 16];
+        let n = reader.read(&mut got).unwrap();
+        assert_eq!(&got[..n], b"through");
         assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        // A FIFO planted where the tool keeps its own file is replaced, never opened.
+        replace_atomic(&fifo, 0o644, |w| w.write_all(b"cache")).unwrap();
+        assert_eq!(std::fs::read(&fifo).unwrap(), b"cache");
         let error = write_atomic(dir.path(), 0o600, |w| w.write_all(b"x")).unwrap_err();
         assert!(error.to_string().contains("directory"), "{error}");
     }

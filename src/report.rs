@@ -152,7 +152,7 @@ pub fn parse(text: &str) -> Result<Report, String> {
             header.schema_version
         ));
     }
-    serde_json::from_str(text).map_err(|e| {
+    let report: Report = serde_json::from_str(text).map_err(|e| {
         let minor = |v: &str| v.split('.').nth(1).and_then(|m| m.parse::<u64>().ok());
         match (minor(&header.schema_version), minor(SCHEMA_VERSION)) {
             (Some(theirs), Some(ours)) if theirs > ours => format!(
@@ -163,7 +163,12 @@ pub fn parse(text: &str) -> Result<Report, String> {
             ),
             _ => json_error(&e),
         }
-    })
+    })?;
+    // A report's plan is judged with, so it is held to what every feed is held to: Zen
+    // ranges that cover everything would make any answer look like Zscaler's.
+    crate::profile::feed::plausible(&report.evidence.plan.zen.ranges)
+        .map_err(|m| format!("evidence.plan.zen: {m}"))?;
+    Ok(report)
 }
 
 fn json_error(e: &serde_json::Error) -> String {

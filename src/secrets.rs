@@ -209,7 +209,7 @@ fn line_fields(line: &str) -> String {
         let skipped = value.len() - value.trim_start_matches([' ', '\t']).len();
         let body = &value[skipped..];
         let end = match body.chars().next() {
-            Some(quote @ ('"' | '\'')) => body[1..].find(quote).map_or(body.len(), |i| i + 2),
+            Some(quote @ ('"' | '\'')) => quoted_len(body, quote),
             _ => body
                 .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '}'))
                 .unwrap_or(body.len()),
@@ -223,6 +223,21 @@ fn line_fields(line: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The length of the quoted string `text` opens with, both quotes included, a backslash
+/// escaping the character after it (`"ab\"cd"` is one string); all of `text` when unclosed.
+fn quoted_len(text: &str, quote: char) -> usize {
+    let mut escaped = false;
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == quote => return i + c.len_utf8(),
+            _ => {}
+        }
+    }
+    text.len()
 }
 
 /// The next `:` or `=>` of `text`: where a `name: value` field's value starts, and the
@@ -255,7 +270,7 @@ fn inline_assignments(line: &str) -> String {
             continue;
         }
         let value_end = match value.chars().next() {
-            Some(quote @ ('"' | '\'')) => value[1..].find(quote).map_or(value.len(), |i| i + 2),
+            Some(quote @ ('"' | '\'')) => quoted_len(value, quote),
             _ => value.find(char::is_whitespace).unwrap_or(value.len()),
         };
         out.push_str(&rest[..=eq]);
@@ -314,6 +329,11 @@ mod tests {
             (
                 "{\"password\" : \"X1\", \"token\" :\"X2\"} password => \"X3\"".to_string(),
                 format!("{{\"password\" : {REMOVED}, \"token\" :{REMOVED}}} password => {REMOVED}"),
+            ),
+            // Found by the second hostile round: a quote escaped inside the value.
+            (
+                "{\"password\":\"ab\\\"SECRET_D2\"} token='x\\'y' done".to_string(),
+                format!("{{\"password\":{REMOVED}}} token={REMOVED} done"),
             ),
             // Found by the mutation test: a multi-byte character before a colon.
             (

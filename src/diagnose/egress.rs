@@ -319,6 +319,12 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
             .any(|a| a.outcome == TcpOutcome::Interrupted)
         {
             "the run was interrupted before any connect finished".to_string()
+        } else if !planned_names.is_empty()
+            && planned_names
+                .iter()
+                .all(|n| n.resolution.is_none_or(|r| r.pending()))
+        {
+            "no broker address (DNS did not finish: unknown)".to_string()
         } else if !planned_names.is_empty() && planned_names.iter().all(|n| !n.usable()) {
             "no broker address (DNS failed)".to_string()
         } else {

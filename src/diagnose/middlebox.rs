@@ -19,7 +19,6 @@ use std::collections::BTreeSet;
 use super::chain::Judgement;
 use super::{Cause, Facts, Severity, list};
 use crate::evidence::{FollowUp, HandshakeResult, TlsHandshake};
-use crate::plan::TrustClass;
 use crate::plan::schedule::{Change, SMALL_MSS};
 
 /// What a cut-off handshake's follow-ups told.
@@ -132,11 +131,7 @@ pub(super) fn named(facts: &Facts) -> Vec<Cause> {
             .handshakes
             .iter()
             .zip(&facts.tls)
-            .filter(|(h, j)| {
-                h.class == TrustClass::Broker
-                    && matches!(j, Judgement::Blocked(_))
-                    && told(h) == Some(kind)
-            })
+            .filter(|(h, j)| matches!(j, Judgement::Blocked(_)) && told(h) == Some(kind))
             .map(|(h, _)| h)
             .collect();
         if cut.is_empty() {

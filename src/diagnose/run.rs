@@ -49,6 +49,59 @@ impl Unfinished {
     }
 }
 
+/// What the verdict rests on that was left unfinished (or never recorded): a required name's
+/// lookup, a connect or a handshake of a name or a `--target`. Any of it makes the run's
+/// cause blocking: a run that did not see what decides cannot say "ready", even when
+/// something else was judged (found by the hostile round: one name interrupted, the other
+/// answered, was "ready").
+fn deciding_unfinished(facts: &Facts) -> Vec<String> {
+    let ev = facts.evidence;
+    let mut left = Vec::new();
+    for name in facts.names.iter().filter(|n| n.spec.required) {
+        // A lookup never recorded at all (an edited report) is `run.not_judged`'s, through
+        // the DNS check.
+        if name.resolution.is_some_and(|r| r.pending()) {
+            left.push(format!("{}: lookup unfinished", name.spec.host));
+        }
+    }
+    let unfinished_tcp =
+        |o: &TcpOutcome| matches!(o, TcpOutcome::DeadlineReached | TcpOutcome::Interrupted);
+    for a in ev
+        .tcp
+        .attempts
+        .iter()
+        .filter(|a| a.origin.drives_verdict() && unfinished_tcp(&a.outcome))
+    {
+        left.push(format!("{}:{}: connect unfinished", a.addr, a.port));
+    }
+    for h in ev.tls.handshakes.iter().filter(|h| {
+        h.origin.drives_verdict()
+            && matches!(
+                h.result,
+                HandshakeResult::DeadlineReached | HandshakeResult::Interrupted
+            )
+    }) {
+        left.push(format!(
+            "{} [{}]:{}: handshake unfinished",
+            h.sni, h.addr, h.port
+        ));
+    }
+    left
+}
+
+/// The run cause's severity, and what it adds to its evidence.
+fn weight(facts: &Facts) -> (Severity, Vec<String>) {
+    let left = deciding_unfinished(facts);
+    if left.is_empty() {
+        return (Severity::Warning, Vec::new());
+    }
+    let mut lines: Vec<String> = left.iter().take(4).cloned().collect();
+    if left.len() > 4 {
+        lines.push(format!("and {} more left unfinished", left.len() - 4));
+    }
+    (Severity::Blocking, lines)
+}
+
 /// `run.interrupted`: a signal stopped the run; what was not seen is unknown, never passed.
 pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
     let ev = facts.evidence;
@@ -60,21 +113,27 @@ pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
         connects,
         times,
     } = Unfinished::count(ev, Halted::Signal);
+    let (severity, left) = weight(facts);
     vec![
-        Cause::new(crate::causes::RUN_INTERRUPTED.id(), Severity::Warning, 1.0)
+        Cause::new(crate::causes::RUN_INTERRUPTED.id(), severity, 1.0)
             .title(format!("The run was interrupted ({signal})"))
             .detail(
                 "A signal stopped the probes before every one finished: this report holds what \
                  was seen until then, and the checks of the rest are unknown, not passed."
                     .to_string(),
             )
-            .evidence(vec![
-                format!("received {signal}"),
-                format!(
-                    "interrupted: {queries} DNS queries, {connects} connects or handshakes, \
-                     {times} time queries"
-                ),
-            ])
+            .evidence(
+                [
+                    format!("received {signal}"),
+                    format!(
+                        "interrupted: {queries} DNS queries, {connects} connects or handshakes, \
+                         {times} time queries"
+                    ),
+                ]
+                .into_iter()
+                .chain(left)
+                .collect(),
+            )
             .remedy("Run the check again and let it finish (it ends by its overall deadline)."),
     ]
 }
@@ -86,10 +145,16 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
         // The interruption, not the deadline, explains what is pending.
         return Vec::new();
     }
-    let Unfinished {
-        queries, connects, ..
-    } = Unfinished::count(ev, Halted::Deadline);
-    if queries + connects == 0 {
+    // Outcomes a signal leaves, in a report that records no signal (cut short, or edited),
+    // are unfinished all the same.
+    let deadline = Unfinished::count(ev, Halted::Deadline);
+    let signal = Unfinished::count(ev, Halted::Signal);
+    let (queries, connects) = (
+        deadline.queries + signal.queries,
+        deadline.connects + signal.connects,
+    );
+    let (severity, left) = weight(facts);
+    if queries + connects == 0 && left.is_empty() {
         return Vec::new();
     }
     let deadline = match ev.tcp.deadline_ms {
@@ -97,23 +162,27 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
         kept => kept,
     };
     vec![
-        Cause::new(crate::causes::RUN_INCOMPLETE.id(), Severity::Warning, 0.5)
+        Cause::new(crate::causes::RUN_INCOMPLETE.id(), severity, 0.5)
             .title("Some probes did not finish before the overall deadline")
             .detail(format!(
                 "{queries} DNS queries and {connects} connects or handshakes were still pending after {}; \
                  their checks are unknown, not passed.",
                 secs(deadline)
             ))
-            .evidence(vec![format!(
-                "overall deadline {}, probe timeout {}, {} in flight at most",
-                secs(deadline),
-                secs(ev.plan.timeouts.probe_ms),
-                match (ev.tcp.in_flight, ev.plan.limits.max_in_flight) {
-                    (0, Some(cap)) => cap.to_string(),
-                    (0, None) => "an unrecorded number".into(),
-                    (n, _) => n.to_string(),
-                }
-            )])
+            .evidence(
+                std::iter::once(format!(
+                    "overall deadline {}, probe timeout {}, {} in flight at most",
+                    secs(deadline),
+                    secs(ev.plan.timeouts.probe_ms),
+                    match (ev.tcp.in_flight, ev.plan.limits.max_in_flight) {
+                        (0, Some(cap)) => cap.to_string(),
+                        (0, None) => "an unrecorded number".into(),
+                        (n, _) => n.to_string(),
+                    }
+                ))
+                .chain(left)
+                .collect(),
+            )
             .remedy(
                 "Run again with a longer deadline (the profile's [timeouts] overall) or fewer \
                  targets; a very slow resolver is worth a look on its own.",
@@ -221,13 +290,23 @@ mod tests {
         );
     }
 
+    /// The brokers' 9000 left unfinished: what the verdict rests on was not seen, so the run's
+    /// cause blocks and names it (a warning let a cut-short run exit 0).
     #[test]
     fn abandoned_probes_are_not_a_pass() {
         let mut ev = healthy();
         set_port(&mut ev, 9000, TcpOutcome::DeadlineReached);
         let d = diagnose(&ev);
-        assert_eq!(d.verdict, Verdict::Warnings);
+        assert_eq!(d.verdict, Verdict::Blocked);
         assert_eq!(d.causes[0].id, "run.incomplete");
+        assert!(
+            d.causes[0]
+                .evidence
+                .iter()
+                .any(|e| e.ends_with(":9000: connect unfinished")),
+            "{:?}",
+            d.causes[0]
+        );
         let tcp = d.checks.iter().find(|c| c.id == "tcp.9000").unwrap();
         assert_eq!(tcp.status, super::super::CheckStatus::Skipped);
     }

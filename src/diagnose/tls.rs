@@ -142,7 +142,9 @@ pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
     let mut blocked = Vec::new();
     let mut cut_names = std::collections::BTreeSet::new();
     let mut cut = 0;
-    for (h, judgement) in of_class(facts, TrustClass::Broker) {
+    // Every class: a control host cut off is a finding too, weighed by whether its name is
+    // required (the profile's control hosts are not).
+    for (h, judgement) in judged(facts) {
         match judgement {
             Judgement::Blocked(how) => {
                 let told = super::middlebox::told(h);
@@ -171,7 +173,10 @@ pub(super) fn handshake_blocked(facts: &Facts) -> Vec<Cause> {
     let severity = super::middlebox::severity(facts, &cut_names);
     vec![
         Cause::new(crate::causes::TLS_HANDSHAKE_BLOCKED.id(), severity, 0.8)
-            .title("TLS handshakes to the brokers are cut off")
+            .title(format!(
+                "TLS handshakes to {} are cut off",
+                list(&cut_names.iter().copied().collect::<Vec<_>>(), 3)
+            ))
             .detail(format!(
                 "TCP connects, but {} of {} TLS handshakes never show a usable certificate: a \
                  middlebox filtering on SNI or TLS (DPI), or a broken peer.",
@@ -357,9 +362,20 @@ pub(super) fn check(facts: &Facts) -> Check {
             Judgement::Unjudged(why) => Some(why.clone()),
             _ => None,
         });
+        let unfinished = !handshakes.is_empty()
+            && handshakes.iter().all(|h| {
+                matches!(
+                    h.result,
+                    crate::evidence::HandshakeResult::DeadlineReached
+                        | crate::evidence::HandshakeResult::Interrupted
+                )
+            });
         check.reason = Some(match unjudged {
             Some(why) => format!("not judged: {why}"),
             None if handshakes.is_empty() => "no TLS destination (no address resolved)".into(),
+            None if unfinished => {
+                "no handshake finished (the deadline or a signal came first): unknown".into()
+            }
             None => "no handshake got as far as a certificate (TCP failed)".into(),
         });
         return check;
@@ -445,10 +461,18 @@ pub(super) fn check(facts: &Facts) -> Check {
                     ),
                     _ => unreachable!("not genuine, not nothing"),
                 });
-                let status = if class == TrustClass::Broker {
-                    CheckStatus::Fail
-                } else {
-                    CheckStatus::Warn
+                // A cut-off weighs what its cause weighs: failed when a name the connector
+                // needs has nothing genuine left, a warning while it completes elsewhere.
+                let status = match j {
+                    Judgement::Blocked(_) => {
+                        let name = std::collections::BTreeSet::from([h.sni.as_str()]);
+                        match super::middlebox::severity(facts, &name) {
+                            Severity::Blocking => CheckStatus::Fail,
+                            _ => CheckStatus::Warn,
+                        }
+                    }
+                    _ if class == TrustClass::Broker => CheckStatus::Fail,
+                    _ => CheckStatus::Warn,
                 };
                 if status == CheckStatus::Fail || worst == CheckStatus::Pass {
                     worst = status;

@@ -345,3 +345,134 @@ fn bundle_honours_output_and_refuses_a_format() {
     ]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
+
+/// The second hostile round's findings, each at its mechanism.
+#[test]
+fn the_third_hostile_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let ready: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("fixtures/reports/scenarios/ready.json")).unwrap(),
+    )
+    .unwrap();
+    let explain = |name: &str, report: &serde_json::Value, extra: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, report.to_string()).unwrap();
+        let mut args = vec!["explain", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+
+    // One required name's lookup interrupted, the other answered: never ready.
+    let mut one = ready.clone();
+    one["evidence"]["dns"]["names"][1]["a"] = serde_json::json!({"kind": "interrupted"});
+    one["evidence"]["dns"]["names"][1]["aaaa"] = serde_json::json!({"kind": "interrupted"});
+    let run1 = explain("one-interrupted.json", &one, &[]);
+    assert_eq!(run1.code, 3, "{}", run1.stdout);
+    assert!(
+        run1.stdout.contains("api.zpa.test: lookup unfinished"),
+        "{}",
+        run1.stdout
+    );
+
+    // Every broker handshake unfinished: the TLS check says so, and the run is not ready.
+    let mut tls = ready.clone();
+    for h in tls["evidence"]["tls"]["handshakes"].as_array_mut().unwrap() {
+        h["result"] = serde_json::json!({"kind": "deadline_reached"});
+    }
+    let run2 = explain("tls-deadline.json", &tls, &[]);
+    assert_eq!(run2.code, 3, "{}", run2.stdout);
+    assert!(
+        run2.stdout.contains("no handshake finished"),
+        "{}",
+        run2.stdout
+    );
+
+    // A control host cut off: a cause, a warning for an optional name (4 under --strict).
+    let mut control = ready.clone();
+    let mut h = control["evidence"]["tls"]["handshakes"][0].clone();
+    h["sni"] = "dist.zpa.test".into();
+    h["class"] = "control".into();
+    h["origin"] = serde_json::json!({"kind": "name", "host": "dist.zpa.test", "role": "control"});
+    h["result"] = serde_json::json!({"kind": "reset"});
+    h["chain"] = serde_json::json!([]);
+    h["verification"] = serde_json::Value::Null;
+    control["evidence"]["tls"]["handshakes"]
+        .as_array_mut()
+        .unwrap()
+        .push(h);
+    control["evidence"]["plan"]["names"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "host": "dist.zpa.test", "role": "control", "ports": [443], "required": false,
+            "source": "test"
+        }));
+    let run3 = explain(
+        "control-cut.json",
+        &control,
+        &["--strict", "--format", "json"],
+    );
+    assert_eq!(run3.code, 4, "{}", run3.stdout);
+    assert_eq!(run3.cause("tls.handshake_blocked")["severity"], "warning");
+
+    // Zen ranges that cover everything are no plan to judge by.
+    let mut everything = ready.clone();
+    everything["evidence"]["plan"]["zen"]["ranges"] = serde_json::json!(["0.0.0.0/0", "::/0"]);
+    let run4 = explain("catch-all.json", &everything, &[]);
+    assert_eq!(run4.code, 2, "{}", run4.stdout);
+    assert!(run4.stderr.contains("a catch-all"), "{}", run4.stderr);
+
+    // `--output /dev/stdout` with stdout a file: the report reaches the file, and the
+    // `/dev/stdout` symlink is never replaced.
+    let out = dir.path().join("stdout.json");
+    let saved = repo("fixtures/reports/scenarios/egress.json")
+        .display()
+        .to_string();
+    let status = std::process::Command::new(bin())
+        .args([
+            "explain",
+            &saved,
+            "--output",
+            "/dev/stdout",
+            "--format",
+            "json",
+        ])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3));
+    assert!(
+        std::fs::symlink_metadata("/dev/stdout")
+            .unwrap()
+            .is_symlink()
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        text.matches("\"schema_version\"").count(),
+        2,
+        "both copies in the file"
+    );
+
+    // A FIFO at the feed cache: `feed update` replaces it without waiting on it.
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    nix::unistd::mkfifo(
+        &cache.join("zpa.json"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let feed = repo("checks/feeds/zpa-private.json").display().to_string();
+    let run5 = run_within(
+        std::time::Duration::from_secs(30),
+        &[
+            "feed",
+            "update",
+            "--from",
+            &feed,
+            "--cache",
+            cache.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run5.code, 0, "{}", run5.stderr);
+    assert!(std::fs::metadata(cache.join("zpa.json")).unwrap().is_file());
+}
