@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AddrClass, Facts, clock, egress};
+use super::{AddrClass, Facts};
 
 /// What the diagnosis measured (schema 1.5).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -93,21 +93,10 @@ pub struct DnsMeasure {
 }
 
 /// The measures of `facts`.
-pub(super) fn measure(facts: &Facts) -> Measures {
-    Measures {
-        ports: facts
-            .evidence
-            .plan
-            .ports
-            .iter()
-            .map(|p| egress::measure(facts, p.port))
-            .collect(),
-        clock: clock::estimate(facts),
-        dns: dns(facts),
-    }
-}
-
-fn dns(facts: &Facts) -> DnsMeasure {
+/// The names' counts. (The ports' and the clock's numbers come from the rules that weigh them,
+/// `egress::measure` and `clock::estimate`, assembled by the diagnosis: this module is their
+/// vocabulary, and imports no rule, so the rules can speak it without a circle.)
+pub(super) fn dns(facts: &Facts) -> DnsMeasure {
     let mut m = DnsMeasure {
         names: facts.names.len(),
         ..DnsMeasure::default()

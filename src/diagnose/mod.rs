@@ -286,7 +286,16 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         Verdict::Ready
     };
     Diagnosis {
-        measures: measures::measure(&facts),
+        measures: measures::Measures {
+            ports: evidence
+                .plan
+                .ports
+                .iter()
+                .map(|p| egress::measure(&facts, p.port))
+                .collect(),
+            clock: clock::estimate(&facts),
+            dns: measures::dns(&facts),
+        },
         checks,
         causes,
         verdict,

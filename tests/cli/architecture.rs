@@ -144,3 +144,112 @@ fn the_import_scanner_sees_every_form() {
     let text = "use crate::plan::Plan;\nuse crate::{evidence::X, probe};\n/// [`crate::render`]\nlet a = crate::exit::Exit::Ready; // crate::cli\n#[cfg(test)]\nuse crate::app;";
     assert_eq!(uses(text), ["plan", "evidence", "probe", "exit"]);
 }
+
+/// Every `super::<name>` a file names in code outside its tests: its uses of sibling modules.
+fn sibling_uses(text: &str) -> Vec<String> {
+    let code: String = text
+        .split("#[cfg(test)]")
+        .next()
+        .unwrap_or(text)
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("super::") {
+        let after = &rest[at + "super::".len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                found.push(
+                    item.trim()
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect(),
+                );
+            }
+        } else {
+            found.push(
+                after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect(),
+            );
+        }
+        rest = after;
+    }
+    found.retain(|n: &String| !n.is_empty());
+    found
+}
+
+/// Inside each folder too, the modules use one another one way: no circle between siblings
+/// (a folder's `mod.rs` is its root, which its children may use).
+#[test]
+fn no_circle_inside_a_folder() {
+    let mut folders = Vec::new();
+    let mut stack = vec![repo("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path.clone());
+                folders.push(path);
+            }
+        }
+    }
+    let mut circles = Vec::new();
+    for folder in folders {
+        let modules: BTreeMap<String, Vec<String>> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .filter(|p| p.file_stem().is_some_and(|s| s != "mod"))
+            .map(|p| {
+                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+                (name, sibling_uses(&std::fs::read_to_string(&p).unwrap()))
+            })
+            .collect();
+        // Depth-first, looking for a module reached again on its own path.
+        fn visit(
+            module: &str,
+            modules: &BTreeMap<String, Vec<String>>,
+            path: &mut Vec<String>,
+            found: &mut Vec<String>,
+        ) {
+            if let Some(at) = path.iter().position(|m| m == module) {
+                let mut circle = path[at..].to_vec();
+                circle.push(module.to_string());
+                found.push(circle.join(" → "));
+                return;
+            }
+            path.push(module.to_string());
+            for used in modules.get(module).into_iter().flatten() {
+                if modules.contains_key(used) && used != module {
+                    visit(used, modules, path, found);
+                }
+            }
+            path.pop();
+        }
+        for module in modules.keys() {
+            let mut found = Vec::new();
+            visit(module, &modules, &mut Vec::new(), &mut found);
+            for circle in found {
+                circles.push(format!("{}: {circle}", folder.display()));
+            }
+        }
+    }
+    circles.sort();
+    circles.dedup();
+    assert!(
+        circles.is_empty(),
+        "circles between siblings:\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn the_sibling_scanner_sees_every_form() {
+    let text = "use super::{chain::Judgement, Facts};\nlet x = super::measures::dns(f); // super::tls\n#[cfg(test)]\nuse super::testing;";
+    assert_eq!(sibling_uses(text), ["chain", "Facts", "measures"]);
+}
