@@ -655,7 +655,14 @@ fn explain(args: ExplainArgs) -> Result<Exit, Error> {
             |s| s.to_string_lossy().into_owned(),
         );
         let name = render::printable(&name).into_owned();
-        reports.push((name, load_any(path)?.rejudge(&args.output.ignore)));
+        let mut report = load_any(path)?.rejudge(&args.output.ignore);
+        // The host name a report records is anybody's text too.
+        report.evidence.machine.hostname = report
+            .evidence
+            .machine
+            .hostname
+            .map(|h| render::printable(&h).into_owned());
+        reports.push((name, report));
     }
     let fleet = crate::fleet::summarize(&reports);
     let mut out = std::io::stdout().lock();

@@ -46,6 +46,31 @@ pub struct Evidence {
     /// the tool looked at, for a security team; never their contents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files_read: Vec<String>,
+    /// Which machine the run inspected, as its files tell it (schema 1.8): what a fleet
+    /// summary names a host by.
+    #[serde(default, skip_serializing_if = "Machine::is_empty")]
+    pub machine: Machine,
+}
+
+/// The inspected machine's identity, where files under `--root` tell it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Machine {
+    /// The host name (the kernel's on the live system, `/etc/hostname` in an image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// systemd's `/etc/machine-id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_id: Option<String>,
+    /// The cloud's instance id, as cloud-init recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+impl Machine {
+    /// Nothing known.
+    pub fn is_empty(&self) -> bool {
+        self.hostname.is_none() && self.machine_id.is_none() && self.instance_id.is_none()
+    }
 }
 
 /// What a forwarding connector does itself: IP forwarding, and the address it is seen with.
@@ -182,6 +207,7 @@ impl Evidence {
             gateway: None,
             interrupted: None,
             files_read: Vec::new(),
+            machine: Machine::default(),
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::report::Report;
 /// One host of the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetHost {
-    /// Its name: the report's file name without `.json`.
+    /// Its name: the host name its report records, else the report's file name without
+    /// `.json` (with the file name too when two reports record the same host name).
     pub name: String,
     /// Its verdict.
     pub verdict: Verdict,
@@ -58,11 +59,33 @@ impl Fleet {
     }
 }
 
-/// Counts `reports` (name, report), already re-judged.
+/// Counts `reports` (file name, report), already re-judged. A host is named by the host name
+/// its report records (schema 1.8), else by its file; two reports of one host name (a cloned
+/// VM) keep their file names beside it.
 pub fn summarize(reports: &[(String, Report)]) -> Fleet {
+    let recorded = |r: &Report| r.evidence.machine.hostname.clone();
+    let named: Vec<(String, &Report)> = reports
+        .iter()
+        .map(|(file, report)| {
+            let name = match recorded(report) {
+                Some(host)
+                    if reports
+                        .iter()
+                        .filter(|(_, r)| recorded(r).as_deref() == Some(host.as_str()))
+                        .count()
+                        > 1 =>
+                {
+                    format!("{host} ({file})")
+                }
+                Some(host) => host,
+                None => file.clone(),
+            };
+            (name, report)
+        })
+        .collect();
     let mut causes: Vec<FleetCause> = Vec::new();
     let mut hosts = Vec::new();
-    for (name, report) in reports {
+    for (name, report) in &named {
         for cause in report
             .causes
             .iter()

@@ -173,6 +173,12 @@ impl Redactor {
     }
 
     fn walk(&mut self, value: &mut Value, key: &str) {
+        // A machine's name and ids say which VM it is, and nothing a diagnosis needs. Replaced
+        // whole, never as text: a short host name ("api") would mangle every string holding it.
+        if matches!(key, "hostname" | "machine_id" | "instance_id") {
+            *value = Value::String("redacted".into());
+            return;
+        }
         // The yardsticks stay: Zen ranges, catalogs, and the profile's own data.
         if matches!(
             key,

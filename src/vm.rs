@@ -20,6 +20,15 @@ pub const PASSWD: &str = "etc/passwd";
 /// System-wide environment: `https_proxy`, `no_proxy`.
 pub const ENVIRONMENT: &str = "etc/environment";
 
+/// The host name, in an image.
+pub const HOSTNAME: &str = "etc/hostname";
+/// The host name the kernel uses, on the live system.
+pub const KERNEL_HOSTNAME: &str = "proc/sys/kernel/hostname";
+/// systemd's machine id.
+pub const MACHINE_ID: &str = "etc/machine-id";
+/// The cloud's instance id, as cloud-init recorded it.
+pub const CLOUD_INSTANCE_ID: &str = "var/lib/cloud/data/instance-id";
+
 /// The time daemons' configuration (chrony, ntpd, ntpsec, timesyncd), in the order read.
 pub const NTP_CONFIGS: &[&str] = &[
     "etc/chrony.conf",
@@ -132,6 +141,22 @@ pub const NOT_COLLECTED: &[(&str, &str)] = &[
     (SELINUX_ENFORCE, "runtime state: its value is in the report"),
     (IPV4_FORWARD, "runtime state: its value is in the report"),
     (IPV6_FORWARD, "runtime state: its value is in the report"),
+    (
+        HOSTNAME,
+        "the machine's identity: in the report's `machine`",
+    ),
+    (
+        KERNEL_HOSTNAME,
+        "the machine's identity: in the report's `machine`",
+    ),
+    (
+        MACHINE_ID,
+        "the machine's identity: in the report's `machine`",
+    ),
+    (
+        CLOUD_INSTANCE_ID,
+        "the machine's identity: in the report's `machine`",
+    ),
 ];
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub fn healthy() -> Evidence {
         gateway: None,
         interrupted: None,
         files_read: Vec::new(),
+        machine: Default::default(),
         plan,
     };
     let answers = [

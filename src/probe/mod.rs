@@ -223,6 +223,7 @@ impl Seen {
                 }),
             interrupted: None,
             files_read: Vec::new(),
+            machine: Default::default(),
         }
     }
 }
@@ -249,7 +250,30 @@ async fn local(plan: &Plan, evidence: &mut Evidence) {
     if let Some(gateway) = evidence.gateway.as_mut() {
         (gateway.ipv4_forwarding, gateway.ipv6_forwarding) = gateway::forwarding(root);
     }
+    evidence.machine = machine(root);
     evidence.files_read = rootfs::files_read();
+}
+
+/// Which machine this is, as its files say: the kernel's host name on the live system,
+/// `/etc/hostname` in an image; the machine id; cloud-init's instance id. One line each, read
+/// bounded like every file of the inspected system.
+fn machine(root: &std::path::Path) -> crate::evidence::Machine {
+    let fs = rootfs::RootFs::new(root);
+    let line = |rel: &str| {
+        fs.read(rel, 4096)
+            .ok()
+            .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
+            .filter(|l| !l.is_empty())
+    };
+    let live = root == std::path::Path::new("/");
+    crate::evidence::Machine {
+        hostname: live
+            .then(|| line(crate::vm::KERNEL_HOSTNAME))
+            .flatten()
+            .or_else(|| line(crate::vm::HOSTNAME)),
+        machine_id: line(crate::vm::MACHINE_ID),
+        instance_id: line(crate::vm::CLOUD_INSTANCE_ID),
+    }
 }
 
 /// The overall deadline: the profile's, or longer when the planned probes cannot all be in

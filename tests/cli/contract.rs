@@ -137,6 +137,20 @@ struct Evidence {
     host: Host,
     #[serde(default)]
     files_read: Vec<String>,
+    #[serde(default)]
+    machine: Option<Machine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Machine {
+    #[serde(default)]
+    hostname: Option<String>,
+    #[serde(default)]
+    machine_id: Option<String>,
+    #[serde(default)]
+    instance_id: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -259,3 +259,91 @@ fn a_newer_minor_with_unknown_fields_and_cause_ids_loads() {
         refused.stderr
     );
 }
+
+/// A report says which machine it inspected, and the fleet summary names hosts by it (the file
+/// name beside it when two reports name one host); --redact replaces it.
+#[test]
+fn the_fleet_names_hosts_by_the_machine_their_reports_inspected() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/cloud/data")).unwrap();
+    std::fs::write(root.path().join("etc/hostname"), "connector-eu-1\n").unwrap();
+    std::fs::write(
+        root.path().join("etc/machine-id"),
+        "0123456789abcdef0123456789abcdef\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("var/lib/cloud/data/instance-id"),
+        "i-0abc123\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        repo("fixtures/roots/vm-base/etc/os-release"),
+        root.path().join("etc/os-release"),
+    )
+    .unwrap();
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let one = run(&[
+        "check",
+        "--profile",
+        &profile,
+        "--root",
+        root.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let machine = one.json()["evidence"]["machine"].clone();
+    assert_eq!(machine["hostname"], "connector-eu-1", "{machine}");
+    assert_eq!(machine["instance_id"], "i-0abc123");
+    let fleet = dir.path().join("fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    std::fs::write(fleet.join("a.json"), &one.stdout).unwrap();
+    std::fs::write(fleet.join("b.json"), &one.stdout).unwrap();
+    std::fs::copy(
+        repo("fixtures/reports/scenarios/egress.json"),
+        fleet.join("old.json"),
+    )
+    .unwrap();
+    let summary = run(&["explain", fleet.to_str().unwrap(), "--format", "json"]);
+    let names: Vec<String> = summary.json()["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"connector-eu-1 (a)".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"connector-eu-1 (b)".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"old".to_string()),
+        "a report without a machine keeps its file name: {names:?}"
+    );
+    // --redact replaces the machine's name and ids.
+    let bundle = dir.path().join("b.tar.gz");
+    let made = run(&[
+        "bundle",
+        "--profile",
+        &profile,
+        "--root",
+        root.path().to_str().unwrap(),
+        "-o",
+        bundle.to_str().unwrap(),
+        "--redact",
+    ]);
+    assert!(made.code == 0 || made.code == 3, "{}", made.stderr);
+    let explained = run(&["explain", bundle.to_str().unwrap(), "--format", "json"]);
+    let text = explained.stdout;
+    assert!(
+        !text.contains("connector-eu-1") && !text.contains("i-0abc123"),
+        "{text}"
+    );
+}
