@@ -216,11 +216,6 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
         ignore: args.output.ignore.clone(),
         coverage: args.coverage,
     };
-    if args.coverage && !args.target.is_empty() {
-        return Err(Error::Usage(
-            "check: --coverage audits the Zen ranges; --target replaces them (give one or the other)".into(),
-        ));
-    }
     // The pre-plan stage: what the VM's own configuration says (proxies, time servers).
     let system = probe::system::read(&args.root, &probe::system::environment());
     let plan = plan::plan(&profile, &overrides, &system, &args.root);
@@ -607,12 +602,6 @@ fn round(d: std::time::Duration) -> std::time::Duration {
 fn explain(args: ExplainArgs) -> Result<Exit, Error> {
     if let Some(file) = &args.chain {
         return emit(&explain_chain(file, &args)?, &args.output);
-    }
-    // A report carries its own plan: these would silently do nothing.
-    if args.sni.is_some() || args.profile.is_some() || !args.trust.is_empty() {
-        return Err(Error::Usage(
-            "explain: --sni, --profile and --trust go with --chain (a report keeps the plan it was made with)".into(),
-        ));
     }
     if let [single] = args.reports.as_slice()
         && !single.is_dir()

@@ -154,8 +154,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "HOST|IP|CIDR")]
     pub target: Vec<TargetSpec>,
     /// Audit every Zen range: one address in each range of the feed (IPv4 and IPv6) on the
-    /// profile's ports, reported range by range and grouped by region.
-    #[arg(long)]
+    /// profile's ports, reported range by range and grouped by region (not with --target,
+    /// which replaces the ranges).
+    #[arg(long, conflicts_with = "target")]
     pub coverage: bool,
     /// Per-probe timeout, e.g. 2s or 500ms.
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
@@ -193,14 +194,18 @@ pub struct ExplainArgs {
     pub chain: Option<PathBuf>,
     /// With --chain: the server name the chain was presented for (default: the leaf's first
     /// name). A control host of the profile is judged as one; any other name as a broker.
-    #[arg(long, value_name = "NAME", value_parser = parse_sni)]
+    #[arg(long, value_name = "NAME", value_parser = parse_sni, conflicts_with = "reports")]
     pub sni: Option<String>,
     /// With --chain: the profile whose catalog and expectations judge it [default:
-    /// app-connector].
-    #[arg(long, value_name = "NAME|FILE")]
+    /// app-connector]. (A report keeps the plan it was made with: not with a report.)
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "reports")]
     pub profile: Option<String>,
     /// With --chain: anchors that count as genuine, as for `check`.
-    #[arg(long, value_name = "[broker=|control=]FILE")]
+    #[arg(
+        long,
+        value_name = "[broker=|control=]FILE",
+        conflicts_with = "reports"
+    )]
     pub trust: Vec<String>,
     /// Output options.
     #[command(flatten)]
@@ -444,5 +449,39 @@ mod tests {
         ] {
             assert!(parse_sni(bad).is_err(), "{bad:?}");
         }
+    }
+}
+#[cfg(test)]
+mod usage_tests {
+    use super::*;
+
+    /// Usage rules are clap's, checked before anything is read.
+    #[test]
+    fn usage_rules_are_checked_before_any_io() {
+        for args in [
+            &["zpa-preflight", "explain", "--profile", "lab", "r.json"][..],
+            &["zpa-preflight", "explain", "--sni", "a.example", "r.json"],
+            &["zpa-preflight", "explain", "--trust", "ca.pem", "r.json"],
+            &[
+                "zpa-preflight",
+                "check",
+                "--coverage",
+                "--target",
+                "192.0.2.1",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+        assert!(
+            Cli::try_parse_from([
+                "zpa-preflight",
+                "explain",
+                "--chain",
+                "c.pem",
+                "--sni",
+                "a.example"
+            ])
+            .is_ok()
+        );
     }
 }
