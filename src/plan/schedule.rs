@@ -75,6 +75,12 @@ pub enum Step {
         /// What is changed.
         change: Change,
     },
+    /// The installed connector's debug interface on this VM (`127.0.0.1:9000`): whether it
+    /// listens, read only when the connector runs. Live runs with host checks only.
+    DebugPort {
+        /// Where it listens.
+        addr: std::net::SocketAddr,
+    },
     /// A forwarding connector's echo page: the address this VM is seen with.
     Echo {
         /// The page's host.
@@ -127,6 +133,10 @@ impl Change {
         }
     }
 }
+
+/// Where an installed connector serves its debug interface.
+pub const CONNECTOR_DEBUG_PORT: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9000);
 
 /// The control name of the other-name follow-up: `example.com` is reserved for examples
 /// (RFC 2606, IANA), is in no block list or "unknown" category of any URL filter, and names
@@ -218,6 +228,12 @@ impl<'a> Schedule<'a> {
                     });
                 }
             }
+        }
+        // The connector's own interface, on this VM: under the run's deadline like every probe.
+        if plan.host.is_some() && plan.root == "/" {
+            steps.push(Step::DebugPort {
+                addr: CONNECTOR_DEBUG_PORT,
+            });
         }
         if let Some((host, path)) = plan
             .gateway
@@ -450,6 +466,7 @@ mod tests {
                     format!("follow-up {}:{} {change:?}", t.addr, t.port)
                 }
                 Step::Sntp { server } => format!("sntp {}", server.server),
+                Step::DebugPort { addr } => format!("debug port {addr}"),
                 Step::Echo { host, .. } => format!("echo {host}"),
             })
             .collect()
@@ -622,6 +639,30 @@ mod tests {
                 ))
                 .is_empty(),
             "a proxy's tunnel is not compared"
+        );
+    }
+
+    /// The connector's debug interface is a step like any probe (under the deadline, listed
+    /// by `--dry-run`), on a live run with host checks only.
+    #[test]
+    fn the_debug_port_is_scheduled_on_a_live_run_with_host_checks() {
+        let live = default_plan();
+        assert!(
+            kinds(&Schedule::new(&live).start()).contains(&"debug port 127.0.0.1:9000".to_string())
+        );
+        let mut image = default_plan();
+        image.root = "/mnt/image".into();
+        assert!(
+            !kinds(&Schedule::new(&image).start())
+                .iter()
+                .any(|k| k.starts_with("debug port"))
+        );
+        let mut no_host = default_plan();
+        no_host.host = None;
+        assert!(
+            !kinds(&Schedule::new(&no_host).start())
+                .iter()
+                .any(|k| k.starts_with("debug port"))
         );
     }
 }

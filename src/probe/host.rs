@@ -7,10 +7,8 @@
 //! its shape and the contents are dropped at once: they never reach the evidence, the report
 //! or the screen.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::time::Duration;
 
 use super::rootfs::{CONFIG_CAP, Refusal, RootFs};
 use crate::evidence::{
@@ -23,15 +21,18 @@ use crate::vm::{self, CONNECTOR_VAR, PROVISION_KEY as KEY};
 const EXCERPT: usize = 240;
 
 /// Reads everything the host checks need.
-pub async fn inspect(
+/// `debug_port` is what the schedule's probe of the connector's debug interface saw (it runs
+/// with the network probes, under their deadline); it counts only when the connector runs.
+pub fn inspect(
     root: &Path,
     spec: &HostSpec,
     logs: &[String],
     patterns: &[LogPattern],
+    debug_port: Option<bool>,
 ) -> HostEvidence {
     let live = root == Path::new("/");
     let user = connector_user(root, &spec.connector_user);
-    let connector = connector(root, live).await;
+    let connector = connector(root, live, debug_port);
     HostEvidence {
         checked: true,
         selinux: selinux(root, &spec.selinux_modules),
@@ -351,22 +352,13 @@ pub fn key_shape(key: &[u8]) -> Option<String> {
     None
 }
 
-async fn connector(root: &Path, live: bool) -> Connector {
+fn connector(root: &Path, live: bool, debug_port: Option<bool>) -> Connector {
     let running = live.then(|| {
         super::process_names()
             .iter()
             .any(|name| name.starts_with("zpa-connector"))
     });
-    let debug_port = if running == Some(true) {
-        let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 9000));
-        let attempt = tokio::net::TcpStream::connect(local);
-        Some(matches!(
-            tokio::time::timeout(Duration::from_secs(1), attempt).await,
-            Ok(Ok(_))
-        ))
-    } else {
-        None
-    };
+    let debug_port = debug_port.filter(|_| running == Some(true));
     let fs = RootFs::new(root);
     let enrolled = fs
         .resolve(CONNECTOR_VAR)

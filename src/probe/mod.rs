@@ -99,10 +99,11 @@ pub async fn run(
         }
         seen.record(done, progress);
     }
+    let debug_port = seen.debug_port;
     let mut evidence = seen.into_evidence(plan, &exec);
     evidence.tcp.in_flight = capacity.in_flight;
     evidence.tcp.deadline_ms = u64::try_from(overall.as_millis()).unwrap_or(u64::MAX);
-    local(plan, &mut evidence).await;
+    local(plan, &mut evidence, debug_port).await;
     evidence
 }
 
@@ -113,6 +114,8 @@ enum Done {
     Udp(UdpProbe),
     /// A handshake, and the step that asked for it (its follow-ups are made from it).
     Tls(Box<TlsStep>, TlsHandshake),
+    /// Whether the connector's debug interface listens (`None`: the run ended first).
+    DebugPort(Option<bool>),
     /// A follow-up of the handshake to (address, port, name).
     FollowUp((std::net::IpAddr, u16, String), FollowUp),
     Date(Option<DateSample>),
@@ -128,6 +131,7 @@ struct Seen {
     datagrams: Vec<UdpProbe>,
     handshakes: Vec<TlsHandshake>,
     follow_ups: Vec<((std::net::IpAddr, u16, String), FollowUp)>,
+    debug_port: Option<bool>,
     dates: Vec<DateSample>,
     ntp: Vec<NtpSample>,
     echo: Option<EchoSample>,
@@ -157,6 +161,7 @@ impl Seen {
                 progress.handshakes.fetch_add(1, Ordering::Relaxed);
             }
             Done::FollowUp(key, follow_up) => self.follow_ups.push((key, follow_up)),
+            Done::DebugPort(listening) => self.debug_port = listening,
             Done::Date(sample) => self.dates.extend(sample),
             Done::Ntp(sample) => {
                 self.ntp.push(sample);
@@ -230,7 +235,7 @@ impl Seen {
 
 /// The VM's own state, read once the network probes are done: the host checks, the time
 /// daemons and the kernel clock, IP forwarding; and the list of files read.
-async fn local(plan: &Plan, evidence: &mut Evidence) {
+async fn local(plan: &Plan, evidence: &mut Evidence, debug_port: Option<bool>) {
     let root = std::path::Path::new(&plan.root);
     if let Some(spec) = &plan.host {
         // The connector's own log only when it exists; a --log file that does not is news.
@@ -241,7 +246,7 @@ async fn local(plan: &Plan, evidence: &mut Evidence) {
             .filter(|l| **l != default_log || std::path::Path::new(l).exists())
             .cloned()
             .collect();
-        evidence.host = host::inspect(root, spec, &logs, &plan.log_patterns).await;
+        evidence.host = host::inspect(root, spec, &logs, &plan.log_patterns, debug_port);
     }
     if plan.clock.is_some() {
         evidence.clock.daemons = clock::daemons(root);
@@ -478,6 +483,14 @@ impl Executor {
             Step::Date { tls } => Box::pin(self.date(tls)).await,
             Step::Sntp { server } => Box::pin(self.sntp(server)).await,
             Step::Echo { host, path, via } => Box::pin(self.echo(host, path, via)).await,
+            Step::DebugPort { addr } => {
+                let listening = self
+                    .bounded(tcp::connect(addr, self.timeout))
+                    .await
+                    .ok()
+                    .map(|outcome| outcome.connected());
+                Done::DebugPort(listening)
+            }
         }
     }
 

@@ -240,6 +240,10 @@ pub fn dry_run(
                 "  {:39}  {:?} · {}",
                 server.server, server.origin, server.source
             )),
+            Step::DebugPort { addr } => writeln!(
+                out,
+                "Connector debug interface: TCP {addr} on this VM (counted only if the connector runs)"
+            )?,
             Step::Echo { host, path, via } => writeln!(
                 out,
                 "Echo: GET https://{host}{path} (TCP/443){}: the address this VM is seen with",
