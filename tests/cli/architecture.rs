@@ -43,6 +43,11 @@ const STAGES: &[(&str, u8)] = &[
 /// Every `crate::<module>` a source file names in code outside its tests (a doc link to a
 /// later stage explains, it does not import).
 fn uses(text: &str) -> Vec<String> {
+    named_after(text, "crate::")
+}
+
+/// Every first path segment after `prefix` (`crate::`, `super::`) in code outside the tests.
+fn named_after(text: &str, prefix: &str) -> Vec<String> {
     let code: String = text
         .split("#[cfg(test)]")
         .next()
@@ -54,8 +59,8 @@ fn uses(text: &str) -> Vec<String> {
     let code = code.as_str();
     let mut found = Vec::new();
     let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let after = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(prefix) {
+        let after = &rest[at + prefix.len()..];
         if let Some(group) = after.strip_prefix('{') {
             // `use crate::{a, b::c}`: each first segment.
             let end = group.find('}').unwrap_or(group.len());
@@ -147,40 +152,7 @@ fn the_import_scanner_sees_every_form() {
 
 /// Every `super::<name>` a file names in code outside its tests: its uses of sibling modules.
 fn sibling_uses(text: &str) -> Vec<String> {
-    let code: String = text
-        .split("#[cfg(test)]")
-        .next()
-        .unwrap_or(text)
-        .lines()
-        .map(|line| line.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut found = Vec::new();
-    let mut rest = code.as_str();
-    while let Some(at) = rest.find("super::") {
-        let after = &rest[at + "super::".len()..];
-        if let Some(group) = after.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            for item in group[..end].split(',') {
-                found.push(
-                    item.trim()
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect(),
-                );
-            }
-        } else {
-            found.push(
-                after
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect(),
-            );
-        }
-        rest = after;
-    }
-    found.retain(|n: &String| !n.is_empty());
-    found
+    named_after(text, "super::")
 }
 
 /// Inside each folder too, the modules use one another one way: no circle between siblings
