@@ -38,8 +38,10 @@ echo "dist: building $name $version for $arch, glibc $glibc" >&2
 cargo zigbuild --locked --release --target "$target.$glibc"
 binary=$root/target/$target/release/$name
 
-rm -rf "$dist"
+# Only what this script makes is removed: DIST may name a folder that holds other things.
 mkdir -p "$dist"
+rm -rf "$dist"/.stage.*
+rm -f "$dist"/*.tar.gz "$dist"/*.rpm "$dist"/*.deb "$dist"/SHA256SUMS
 stage=$(mktemp -d "$dist/.stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 

@@ -355,9 +355,17 @@ fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
         let env = probe::system::environment();
         let proxies = probe::system::proxies(&args.root, &env);
         let proxy = proxies.system.as_ref().map(|shown| crate::feeds::ProxyUse {
+            // As configured, credentials included; `user:pw@host:port` without a scheme (as
+            // /etc/environment often has it) is an HTTP proxy like any other.
             url: probe::system::system_proxy(&args.root, &env)
-                .map(|(raw, _, _)| raw)
-                .filter(|raw| raw.contains("://"))
+                .map(|(raw, _, _)| {
+                    let raw = raw.trim().to_string();
+                    if raw.contains("://") {
+                        raw
+                    } else {
+                        format!("http://{raw}")
+                    }
+                })
                 .unwrap_or_else(|| format!("http://{}", shown.addr)),
             shown: format!("{} ({})", shown.addr, shown.source),
             credentials: shown.credentials,

@@ -27,8 +27,9 @@ pub fn certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         if let Some(certs) = pkcs7(bytes) {
             return non_empty(certs, "a PKCS#7 bundle with no certificate in it");
         }
-        if x509_parser::parse_x509_certificate(bytes).is_ok() {
-            return Ok(vec![bytes.to_vec()]);
+        if let Ok((rest, _)) = x509_parser::parse_x509_certificate(bytes) {
+            // The certificate alone: what follows it (trailing bytes) is not part of it.
+            return Ok(vec![bytes[..bytes.len() - rest.len()].to_vec()]);
         }
     }
     let text = text_of(bytes);
@@ -40,7 +41,16 @@ pub fn certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             "PKCS7" | "CMS" => certs.extend(
                 pkcs7(der.contents()).ok_or("a PKCS7 block holds no PKCS#7 certificate bundle")?,
             ),
-            _ => certs.push(der.into_contents()),
+            // OpenSSL's TRUSTED CERTIFICATE carries its trust settings after the certificate:
+            // the first DER element is the certificate.
+            _ => {
+                let contents = der.into_contents();
+                let first = match Any::from_ber(&contents) {
+                    Ok((rest, _)) => contents[..contents.len() - rest.len()].to_vec(),
+                    Err(_) => contents,
+                };
+                certs.push(first);
+            }
         }
     }
     if certs.is_empty() {
@@ -250,6 +260,10 @@ mod tests {
             .collect();
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("DER", der.clone()),
+            (
+                "DER with trailing bytes",
+                [der.as_slice(), b"\0\0junk"].concat(),
+            ),
             ("PEM, CRLF", pem_of(&der, 64, "\r\n").into_bytes()),
             ("PEM, CR alone", pem_of(&der, 64, "\r").into_bytes()),
             ("PEM at 76 columns", pem_of(&der, 76, "\n").into_bytes()),

@@ -235,8 +235,11 @@ fn write_to(
     // pipe or a terminal, a FIFO) is written through, since renaming a file over it would
     // replace the device node itself; a directory or any other device is refused; a regular
     // file, or nothing, is replaced atomically.
-    if let Ok(meta) = std::fs::metadata(path)
+    // The name itself decides, never what a symlink planted there points at: a symlink is
+    // always replaced (one aimed at a FIFO would hand an owner-only report to its reader).
+    if let Ok(meta) = std::fs::symlink_metadata(path)
         && streams
+        && !meta.file_type().is_symlink()
         && let Some(stream) = stream(path, &meta)?
     {
         let mut out = std::io::BufWriter::new(stream);

@@ -171,11 +171,13 @@ fn line_fields(line: &str) -> String {
             .map_or(0, |(i, c)| i + c.len_utf8());
         let name = &unquoted[start..];
         let value = &rest[colon + width..];
-        // A field's name stands alone: `/opt/zscaler/var/provision_key: no such file` is a
-        // path and its error, and `://` is a URL.
-        let stands_alone = unquoted[..start].chars().next_back().is_none_or(|c| {
-            c.is_whitespace() || matches!(c, '"' | '\'' | '{' | ',' | '(' | '[' | '<' | '>')
-        });
+        // A field's name stands alone unless a path or a dotted name runs into it:
+        // `/opt/zscaler/var/provision_key: no such file` is a path and its error (`msg=token:`,
+        // `[auth]token:`, `a;key:` are fields), and `://` is a URL.
+        let stands_alone = unquoted[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !matches!(c, '/' | '.' | '\\'));
         if name.is_empty() || value.starts_with("//") || !stands_alone {
             out.push_str(&rest[..colon + width]);
             rest = value;
@@ -243,11 +245,14 @@ fn quoted_len(text: &str, quote: char) -> usize {
 /// The next `:` or `=>` of `text`: where a `name: value` field's value starts, and the
 /// separator's width.
 fn separator(text: &str) -> Option<(usize, usize)> {
-    let colon = text.find(':').map(|at| (at, 1));
-    let arrow = text.find("=>").map(|at| (at, 2));
-    match (colon, arrow) {
-        (Some(c), Some(a)) => Some(if a.0 < c.0 { a } else { c }),
-        (c, a) => c.or(a),
+    // `=>` is looked for only before the next colon: every byte is scanned a bounded number of
+    // times, so a long line of colons stays linear (an 8 MiB log tail is scrubbed whole).
+    let colon = text.find(':');
+    let arrow = text[..colon.unwrap_or(text.len())].find("=>");
+    match (arrow, colon) {
+        (Some(a), _) => Some((a, 2)),
+        (None, Some(c)) => Some((c, 1)),
+        (None, None) => None,
     }
 }
 
@@ -329,6 +334,13 @@ mod tests {
             (
                 "{\"password\" : \"X1\", \"token\" :\"X2\"} password => \"X3\"".to_string(),
                 format!("{{\"password\" : {REMOVED}, \"token\" :{REMOVED}}} password => {REMOVED}"),
+            ),
+            // Found by the review: fields after `=`, `]`, `|` or `;`.
+            (
+                "msg=token: t1 [auth]password: t2 x|secret: t3 a;key: t4".to_string(),
+                format!(
+                    "msg=token: {REMOVED} [auth]password: {REMOVED} x|secret: {REMOVED} a;key: {REMOVED}"
+                ),
             ),
             // Found by the second hostile round: a quote escaped inside the value.
             (
@@ -451,6 +463,20 @@ mod tests {
         let scrubbed = secrets.scrub(text);
         assert!(scrubbed.contains("api.private.zscaler.com"), "{scrubbed}");
         assert!(!scrubbed.contains("TOKENTOKEN"), "{scrubbed}");
+    }
+
+    /// A long line of colons is scrubbed in linear time (it was quadratic: minutes for 8 MiB).
+    #[test]
+    fn a_line_of_colons_is_linear() {
+        let line = "a:".repeat(2_000_000);
+        let started = std::time::Instant::now();
+        let out = Secrets::default().scrub(&line);
+        assert_eq!(out.len(), line.len());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

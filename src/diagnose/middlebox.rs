@@ -37,7 +37,14 @@ pub(super) enum Told {
 /// What `h`'s follow-ups tell; `None` when it has none (it was not cut off, went through a
 /// proxy, or another handshake of its name was followed up instead).
 pub(super) fn told(h: &TlsHandshake) -> Option<Told> {
-    if h.follow_ups.is_empty() {
+    // No follow-up finished (the deadline, a signal): nothing was told, not "nothing got
+    // through".
+    if !h.follow_ups.iter().any(|f| {
+        !matches!(
+            f.result,
+            HandshakeResult::DeadlineReached | HandshakeResult::Interrupted
+        )
+    }) {
         return None;
     }
     let through = |change: Change| {

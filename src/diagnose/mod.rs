@@ -226,18 +226,6 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         }
     }
     let mut causes = merged;
-    for (_, cause) in &mut causes {
-        if cause.severity == Severity::Blocking && evidence.plan.ignore.contains(&cause.id) {
-            cause.severity = Severity::Warning;
-            cause.ignored = true;
-        }
-    }
-    causes.sort_by(|(ra, a), (rb, b)| {
-        (a.severity, *ra, a.order)
-            .cmp(&(b.severity, *rb, b.order))
-            .then(b.confidence.total_cmp(&a.confidence))
-    });
-    let mut causes: Vec<Cause> = causes.into_iter().map(|(_, c)| c).collect();
     let mut checks = vec![dns::check(&facts)];
     checks.extend(egress::checks(&facts));
     checks.extend(udp::checks(&facts));
@@ -260,21 +248,28 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             check.reason = Some("not run: only a saved chain was judged".into());
         }
     }
-    // Never "ready" about what was not judged: with nothing blocking and nothing that decides
-    // judged, this blocking cause goes first.
-    if !causes.iter().any(|c| c.severity == Severity::Blocking)
-        && let Some(mut cause) = run::not_judged(&facts, &checks)
+    // Never "ready" about what was not judged: a rule of its own, last in causal order, read
+    // from the checks once nothing else blocks.
+    let ignored = |c: &Cause| evidence.plan.ignore.contains(&c.id);
+    if !causes
+        .iter()
+        .any(|(_, c)| c.severity == Severity::Blocking && !ignored(c))
+        && let Some(cause) = run::not_judged(&facts, &checks)
     {
-        if evidence.plan.ignore.contains(&cause.id) {
+        causes.push((RULES.len() + 1, cause));
+    }
+    for (_, cause) in &mut causes {
+        if cause.severity == Severity::Blocking && ignored(cause) {
             cause.severity = Severity::Warning;
             cause.ignored = true;
         }
-        let at = causes
-            .iter()
-            .position(|c| c.severity > cause.severity)
-            .unwrap_or(causes.len());
-        causes.insert(at, cause);
     }
+    causes.sort_by(|(ra, a), (rb, b)| {
+        (a.severity, *ra, a.order)
+            .cmp(&(b.severity, *rb, b.order))
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    let mut causes: Vec<Cause> = causes.into_iter().map(|(_, c)| c).collect();
     for (i, cause) in causes.iter_mut().enumerate() {
         cause.rank = i + 1;
     }

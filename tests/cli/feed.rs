@@ -325,6 +325,14 @@ fn feed_update_authenticates_to_the_system_proxy() {
     let ok = with("feeduser:PROXYPASS-31@");
     assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
     assert!(up.cached("zpa").is_some());
+    // Without a scheme, as /etc/environment often has it: the credentials still go.
+    std::fs::write(
+        etc.join("environment"),
+        format!("https_proxy=feeduser:PROXYPASS-31@127.0.0.1:{port}\n"),
+    )
+    .unwrap();
+    let bare = up.update("zpa", "/api/private.zscaler.com/zpa/json", &["--force"]);
+    assert_eq!(bare.code, 0, "{}{}", bare.stdout, bare.stderr);
     for (userinfo, says) in [
         ("", "carries none"),
         ("feeduser:wrong-PROXYPASS@", "refused the user and password"),
