@@ -198,10 +198,13 @@ fn prepare(args: &CheckArgs) -> Result<Prepared, Error> {
     let profile = profile::load(&args.profile)?;
     let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?;
     let anchors = anchors(&profile, &args.trust)?;
-    // A pipe that never ends (`--log <(journalctl -f)`) is read for as long as the run may
-    // take, and the run goes on with what it wrote by then.
-    let window = std::time::Duration::from_millis(profile.timeouts.overall_ms)
-        .max(args.timeout.unwrap_or_default() * 2);
+    // A pipe that never ends (`--log <(journalctl -f)`) is a source like any probe: read for
+    // one probe timeout (what it has written by then, its backlog at least), and the run goes
+    // on with that. It is read before the run starts, so the overall deadline would double
+    // the run's length.
+    let window = args
+        .timeout
+        .unwrap_or(std::time::Duration::from_millis(profile.timeouts.probe_ms));
     let (logs, spool) = spool_logs(&args.log, window)?;
     let overrides = Overrides {
         ntp_servers: args.ntp_server.clone(),
