@@ -355,24 +355,23 @@ fn feed_update(args: &crate::cli::FeedUpdateArgs) -> Result<Exit, Error> {
         };
         // The request this tool makes itself goes through the system's proxy as configured,
         // credentials included (in memory only: every message names the proxy without them).
-        let env = probe::system::environment();
-        let proxies = probe::system::proxies(&args.root, &env);
-        let proxy = proxies.system.as_ref().map(|shown| crate::feeds::ProxyUse {
-            // As configured, credentials included; `user:pw@host:port` without a scheme (as
-            // /etc/environment often has it) is an HTTP proxy like any other.
-            url: probe::system::system_proxy(&args.root, &env)
-                .map(|(raw, _, _)| {
-                    let raw = raw.trim().to_string();
-                    if raw.contains("://") {
-                        raw
+        // The system's proxy, read once: as configured (credentials included; `user:pw@host:port`
+        // without a scheme, as /etc/environment often has it, is an HTTP proxy like any other)
+        // for the client, and parsed without the credentials for every message.
+        let proxy = probe::system::system_proxy(&args.root, &probe::system::environment())
+            .and_then(|(raw, _, source)| {
+                let shown = crate::plan::proxy::parse_proxy(&raw, &source, Vec::new())?;
+                let raw = raw.trim();
+                Some(crate::feeds::ProxyUse {
+                    url: if raw.contains("://") {
+                        raw.to_string()
                     } else {
                         format!("http://{raw}")
-                    }
+                    },
+                    shown: format!("{} ({})", shown.addr, shown.source),
+                    credentials: shown.credentials,
                 })
-                .unwrap_or_else(|| format!("http://{}", shown.addr)),
-            shown: format!("{} ({})", shown.addr, shown.source),
-            credentials: shown.credentials,
-        });
+            });
         crate::feeds::download(&from, proxy.as_ref(), &ca, args.timeout)
     } else if from.contains("://") {
         return Err(Error::Usage(format!(

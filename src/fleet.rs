@@ -63,21 +63,19 @@ impl Fleet {
 /// its report records (schema 1.8), else by its file; two reports of one host name (a cloned
 /// VM) keep their file names beside it.
 pub fn summarize(reports: &[(String, Report)]) -> Fleet {
-    let recorded = |r: &Report| r.evidence.machine.hostname.clone();
+    // How many reports record each host name, counted once.
+    let mut recorded: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (_, report) in reports {
+        if let Some(host) = &report.evidence.machine.hostname {
+            *recorded.entry(host.as_str()).or_default() += 1;
+        }
+    }
     let named: Vec<(String, &Report)> = reports
         .iter()
         .map(|(file, report)| {
-            let name = match recorded(report) {
-                Some(host)
-                    if reports
-                        .iter()
-                        .filter(|(_, r)| recorded(r).as_deref() == Some(host.as_str()))
-                        .count()
-                        > 1 =>
-                {
-                    format!("{host} ({file})")
-                }
-                Some(host) => host,
+            let name = match report.evidence.machine.hostname.as_deref() {
+                Some(host) if recorded[host] > 1 => format!("{host} ({file})"),
+                Some(host) => host.to_string(),
                 None => file.clone(),
             };
             (name, report)

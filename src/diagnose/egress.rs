@@ -421,13 +421,8 @@ impl<'a> PortStats<'a> {
         let on_port = || attempts.iter().filter(move |a| a.port == port);
         // A name's answer already probed as a range's sample (an audit's /32) is probed once,
         // under the range: it still speaks for the name.
-        let answered: std::collections::HashSet<std::net::IpAddr> = facts
-            .names
-            .iter()
-            .flat_map(|n| n.answers.iter().map(|(ip, _)| *ip))
-            .collect();
         let drivers: Vec<&TcpAttempt> = on_port()
-            .filter(|a| a.origin.drives_verdict() || answered.contains(&a.addr))
+            .filter(|a| a.origin.drives_verdict() || facts.answered.contains(&a.addr))
             .collect();
         let ran: Vec<&TcpAttempt> = drivers
             .iter()

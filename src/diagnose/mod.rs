@@ -334,6 +334,9 @@ struct Facts<'a> {
     tls: Vec<chain::Judgement<'a>>,
     /// The best clock estimate: found once, read by every clock rule and the measures.
     clock: Option<clock::Estimate>,
+    /// Every address the names were answered with: what a connect speaks for when it was
+    /// probed once, under a range it is also a sample of. Gathered once for every port rule.
+    answered: std::collections::HashSet<IpAddr>,
 }
 
 impl<'a> Facts<'a> {
@@ -348,7 +351,7 @@ impl<'a> Facts<'a> {
             .rev() // the first resolution of a name wins, as a search would find it
             .map(|r| (r.host.as_str(), r))
             .collect();
-        let names = evidence
+        let names: Vec<NameView> = evidence
             .plan
             .names
             .iter()
@@ -379,10 +382,15 @@ impl<'a> Facts<'a> {
             })
             .collect();
         let tls = chain::judge_all(&evidence.tls.handshakes, &evidence.plan);
+        let answered = names
+            .iter()
+            .flat_map(|n| n.answers.iter().map(|(ip, _)| *ip))
+            .collect();
         Facts {
             evidence,
             names,
             tls,
+            answered,
             clock: clock::best(evidence),
         }
     }
