@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::error::Error;
 use crate::exit::EXIT_CODES_HELP;
 use crate::plan::TargetSpec;
 use crate::profile::DEFAULT_PROFILE;
 use crate::profile::feed::FeedKind;
-use crate::render::{ColorChoice, Format};
+use crate::render::ColorChoice;
 
 /// Tells whether this VM's egress lets a Zscaler ZPA connector enroll, and if not, why.
 #[derive(Debug, Parser)]
@@ -36,10 +37,11 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Explain(ExplainArgs),
     /// For cloud-init and image pipelines: check until ready or until --wait runs out.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = GATE_HELP)]
     Gate(GateArgs),
     /// Run the checks and pack the report, the relevant configuration and the connector's
     /// recent log lines for a support ticket (the provision key is never included).
+    #[command(after_help = BUNDLE_HELP)]
     Bundle(BundleArgs),
     /// Print the certificate chain a TLS host presents (summary and PEM), to pin a broker CA
     /// seen on a known-good path with `--trust broker=FILE`.
@@ -58,9 +60,9 @@ pub enum Command {
     /// List every cause this tool can conclude: id, family, default severity, meaning (the ids
     /// `--ignore` accepts).
     Causes {
-        /// Output format (human, json or markdown).
+        /// Output format.
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: CatalogFormat,
     },
     /// List the built-in profiles.
     Profiles,
@@ -86,7 +88,10 @@ pub enum Command {
 pub struct BundleArgs {
     /// The checks to run, as for `check`.
     #[command(flatten)]
-    pub check: CheckArgs,
+    pub probe: ProbeArgs,
+    /// How the run is judged, as for `check`.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// The archive to write.
     #[arg(
         short = 'o',
@@ -109,7 +114,10 @@ pub struct BundleArgs {
 pub struct GateArgs {
     /// The checks to run, as for `check`.
     #[command(flatten)]
-    pub check: CheckArgs,
+    pub probe: ProbeArgs,
+    /// How each attempt is judged, as for `check`.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Give up after this long (networks and NAT routes often come up after cloud-init starts).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_span)]
     pub wait: Duration,
@@ -128,6 +136,24 @@ pub struct GateArgs {
 /// `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// What to probe.
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Print every name, address and port the run would contact, and contact nothing (as
+    /// human text or JSON).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How the run is judged.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    /// How the report is shown.
+    #[command(flatten)]
+    pub show: ShowArgs,
+}
+
+/// What a run probes: shared by `check`, `gate` and `bundle`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
     /// A built-in profile name, or a profile file.
     #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE)]
     pub profile: String,
@@ -168,12 +194,6 @@ pub struct CheckArgs {
     /// Where /etc and /sys are read from (a mounted disk image, a fixture tree).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
-    /// Print every name, address and port the run would contact, and contact nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Output options.
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 /// `explain`.
@@ -207,9 +227,12 @@ pub struct ExplainArgs {
         conflicts_with = "reports"
     )]
     pub trust: Vec<String>,
-    /// Output options.
+    /// How the reports are judged.
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub judge: JudgeArgs,
+    /// How the report (or the fleet summary) is shown.
+    #[command(flatten)]
+    pub show: ShowArgs,
 }
 
 /// `feed update` and `feed show`.
@@ -265,13 +288,13 @@ pub struct FeedShowArgs {
     #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_PROFILE)]
     pub profile: String,
     /// `human`, or `json` with every range and its region.
-    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
-    pub format: ShowFormat,
+    #[arg(long, value_enum, default_value_t = FeedFormat::Human)]
+    pub format: FeedFormat,
 }
 
 /// What `feed show` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ShowFormat {
+pub enum FeedFormat {
     /// Source, age and counts per region.
     #[default]
     Human,
@@ -297,17 +320,29 @@ pub struct SizeArgs {
     /// Where /proc is read for --here.
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
-    /// human, json or markdown.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: CatalogFormat,
+}
+
+/// What `size` and `causes` print: tables, for people, a ticket or a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CatalogFormat {
+    /// Aligned text.
+    #[default]
+    Human,
+    /// A versioned JSON document.
+    Json,
+    /// Markdown tables.
+    Markdown,
 }
 
 /// `chain`.
 #[derive(Debug, Args)]
 pub struct ChainArgs {
     /// The host (name or address), port 443 unless given.
-    #[arg(value_name = "HOST[:PORT]")]
-    pub host: String,
+    #[arg(value_name = "HOST[:PORT]", value_parser = parse_host_port)]
+    pub host: HostPort,
     /// The server name to send (default: HOST when it is a name).
     #[arg(long, value_name = "NAME", value_parser = parse_sni)]
     pub sni: Option<String>,
@@ -320,6 +355,17 @@ pub struct ChainArgs {
     /// What to print.
     #[arg(long, value_enum, default_value_t = ChainFormat::Human)]
     pub format: ChainFormat,
+}
+
+/// `HOST`, `HOST:PORT`, `IP`, `IPv4:PORT` or `[IPv6]:PORT`, as `chain` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    /// The name or address, without brackets.
+    pub host: String,
+    /// 443 unless given.
+    pub port: u16,
+    /// As typed, for messages and the report's origin.
+    pub spec: String,
 }
 
 /// What `chain` prints.
@@ -341,12 +387,47 @@ Pin a broker CA seen on a known-good path (no SSL inspection):
   zpa-preflight check --trust broker=broker-ca.pem
 Exit codes: 0 a chain was presented, 2 usage error, 3 no chain (the handshake failed).";
 
-/// Flags shared by `check` and `explain`.
+/// How `gate` and `bundle` print, and where `check --dry-run` is refused.
+pub const GATE_HELP: &str = "\
+gate prints one plain line per attempt; the JSON report goes to --report (and --output).
+zpa-preflight check --dry-run shows what gate would contact.
+
+Exit codes: as for check (0 ready, 1 tool failed, 2 usage, 3 blocked when --wait ran out,
+4 warnings with --strict, 129/130/143 interrupted).";
+
+/// What `bundle` prints.
+pub const BUNDLE_HELP: &str = "\
+bundle prints one line; the report is inside the bundle (and in --output).
+zpa-preflight check --dry-run shows what bundle would contact.";
+
+/// How `check` and `explain` show a report.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub struct ShowArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+    /// When to use colour (NO_COLOR is honoured under auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// What `check` and `explain` print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Checks, ranked causes and a SUMMARY line.
+    #[default]
+    Human,
+    /// The report document (see the README's JSON contract).
+    Json,
+    /// A report to paste into a support ticket.
+    Markdown,
+    /// node_exporter textfile metrics.
+    Prometheus,
+}
+
+/// How a run is judged and kept: shared by `check`, `explain`, `gate` and `bundle`.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
     /// Also write the JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -356,9 +437,51 @@ pub struct OutputArgs {
     /// Exit 4 when there are warnings but nothing blocks.
     #[arg(long)]
     pub strict: bool,
-    /// When to use colour (NO_COLOR is honoured under auto).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+}
+
+impl Cli {
+    /// The usage rules clap cannot say (a flag's value against another flag), checked before
+    /// anything is read: a piped `--log` consumed by a run that is then refused is lost.
+    pub fn validate(&self) -> Result<(), Error> {
+        let plain =
+            |format: ReportFormat| matches!(format, ReportFormat::Human | ReportFormat::Json);
+        match &self.command {
+            Command::Check(args) if args.dry_run && !plain(args.show.format) => Err(Error::Usage(
+                "check --dry-run: prints the plan as human text or JSON only".into(),
+            )),
+            Command::Explain(args) if args.reports.len() > 1 && !plain(args.show.format) => {
+                Err(Error::Usage(FLEET_FORMATS.into()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a fleet summary is refused in a report-only format (a folder is a fleet too: it is
+/// refused before any report in it is read).
+pub const FLEET_FORMATS: &str = "explain: a fleet summary is printed as human text or JSON only";
+
+/// `HOST`, `HOST:PORT`, `IP`, `IPv4:PORT` or `[IPv6]:PORT`; port 443 by default.
+fn parse_host_port(text: &str) -> Result<HostPort, String> {
+    let bad = || format!("'{text}' is not HOST, HOST:PORT or [IPv6]:PORT");
+    let (host, port) = if let Ok(addr) = text.parse::<SocketAddr>() {
+        (addr.ip().to_string(), addr.port())
+    } else if let Ok(ip) = text.parse::<IpAddr>() {
+        (ip.to_string(), 443)
+    } else {
+        let (host, port) = match text.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().map_err(|_| bad())?),
+            None => (text, 443),
+        };
+        host.parse::<crate::profile::Hostname>()
+            .map_err(|_| bad())?;
+        (host.to_string(), port)
+    };
+    Ok(HostPort {
+        host,
+        port,
+        spec: text.to_string(),
+    })
 }
 
 /// `IP` (port 53) or `IP:PORT` (`[v6]:PORT` for IPv6).
@@ -472,6 +595,35 @@ mod usage_tests {
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
+        // gate and bundle print lines of their own: no --format, --color or --dry-run to refuse.
+        for command in ["gate", "bundle"] {
+            for flag in [
+                &["--format", "json"][..],
+                &["--color", "never"],
+                &["--dry-run"],
+            ] {
+                let mut args = vec!["zpa-preflight", command];
+                args.extend(flag);
+                assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+            }
+        }
+        // Each command lists only the formats it prints.
+        for args in [
+            &["zpa-preflight", "causes", "--format", "prometheus"][..],
+            &[
+                "zpa-preflight",
+                "size",
+                "--users",
+                "http=1",
+                "--format",
+                "prometheus",
+            ],
+            &["zpa-preflight", "feed", "show", "--format", "markdown"],
+            &["zpa-preflight", "chain", "host:port"],
+            &["zpa-preflight", "chain", "a b"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
         assert!(
             Cli::try_parse_from([
                 "zpa-preflight",
@@ -483,5 +635,80 @@ mod usage_tests {
             ])
             .is_ok()
         );
+    }
+
+    /// What clap cannot say is said by `validate`, still before anything is read.
+    #[test]
+    fn value_rules_are_checked_before_any_io() {
+        let verdict = |args: &[&str]| Cli::try_parse_from(args).unwrap().validate().is_ok();
+        assert!(!verdict(&[
+            "zpa-preflight",
+            "check",
+            "--dry-run",
+            "--format",
+            "markdown"
+        ]));
+        assert!(!verdict(&[
+            "zpa-preflight",
+            "check",
+            "--dry-run",
+            "--format",
+            "prometheus"
+        ]));
+        assert!(verdict(&[
+            "zpa-preflight",
+            "check",
+            "--dry-run",
+            "--format",
+            "json"
+        ]));
+        assert!(verdict(&[
+            "zpa-preflight",
+            "check",
+            "--format",
+            "prometheus"
+        ]));
+        assert!(!verdict(&[
+            "zpa-preflight",
+            "explain",
+            "a.json",
+            "b.json",
+            "--format",
+            "markdown"
+        ]));
+        assert!(verdict(&[
+            "zpa-preflight",
+            "explain",
+            "a.json",
+            "b.json",
+            "--format",
+            "json"
+        ]));
+        assert!(verdict(&[
+            "zpa-preflight",
+            "explain",
+            "a.json",
+            "--format",
+            "markdown"
+        ]));
+    }
+
+    #[test]
+    fn chain_hosts() {
+        for (text, host, port) in [
+            ("co2br.prod.zpath.net", "co2br.prod.zpath.net", 443),
+            ("co2br.prod.zpath.net:8443", "co2br.prod.zpath.net", 8443),
+            ("198.18.0.7", "198.18.0.7", 443),
+            ("198.18.0.7:9000", "198.18.0.7", 9000),
+            ("[2001:db8::7]:9000", "2001:db8::7", 9000),
+            ("2001:db8::7", "2001:db8::7", 443),
+        ] {
+            let parsed = parse_host_port(text).unwrap();
+            assert_eq!((parsed.host.as_str(), parsed.port), (host, port), "{text}");
+            assert_eq!(parsed.spec, text);
+        }
+        for bad in ["", "host:", "host:99999", "a b", ":443", "-x.example"] {
+            assert!(parse_host_port(bad).is_err(), "{bad:?}");
+        }
     }
 }

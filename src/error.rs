@@ -39,6 +39,35 @@ impl InputError {
     }
 }
 
+/// Why a feed could not be fetched or used; the cache is untouched in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedUpdateError {
+    /// The download failed.
+    #[error("{url}: {message}")]
+    Fetch {
+        /// What was fetched.
+        url: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// The body is not an acceptable feed.
+    #[error("{source_name}: {message}")]
+    Invalid {
+        /// Where it came from.
+        source_name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The cache could not be read or written.
+    #[error("{path}: {source}")]
+    Cache {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
 /// Why the tool could not do its job.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -56,6 +85,13 @@ pub enum Error {
     /// Flags that do not go together.
     #[error("{0}")]
     Usage(String),
+    /// `feed update` could not replace the cache (which is left as it was).
+    #[error("feed update: {0} (the cache is unchanged)")]
+    FeedUpdate(#[from] FeedUpdateError),
+    /// `chain`: the host presented no chain to print (no address, no handshake, no
+    /// certificate, or only a leaf for `--format pem`); exit 3, as a blocked check.
+    #[error("chain: {0}")]
+    NoChain(String),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

@@ -2,7 +2,7 @@
 //! "the VM is not ready" from "the tool failed" (the convention of Replicated's preflight).
 
 use crate::diagnose::Verdict;
-use crate::error::Error;
+use crate::error::{Error, FeedUpdateError};
 
 /// The process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,11 @@ impl Exit {
     pub fn from_error(error: &Error) -> Exit {
         match error {
             Error::Input(_) | Error::Usage(_) => Exit::Usage,
+            // A feed that cannot be fetched or is not acceptable is bad input; a cache that
+            // cannot be written is the tool's failure.
+            Error::FeedUpdate(FeedUpdateError::Cache { .. }) => Exit::ToolFailed,
+            Error::FeedUpdate(_) => Exit::Usage,
+            Error::NoChain(_) => Exit::Blocked,
             Error::Write { .. } | Error::Runtime(_) => Exit::ToolFailed,
         }
     }

@@ -23,34 +23,7 @@ pub const DEFAULT_CACHE: &str = "/var/cache/zpa-preflight";
 /// Largest feed body accepted (the cenr feed is about 300 KB pretty-printed).
 const MAX_BODY: u64 = 16 << 20;
 
-/// Why a feed could not be fetched or used; the cache is untouched in every case.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedUpdateError {
-    /// The download failed.
-    #[error("{url}: {message}")]
-    Fetch {
-        /// What was fetched.
-        url: String,
-        /// Why it failed.
-        message: String,
-    },
-    /// The body is not an acceptable feed.
-    #[error("{source_name}: {message}")]
-    Invalid {
-        /// Where it came from.
-        source_name: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The cache could not be read or written.
-    #[error("{path}: {source}")]
-    Cache {
-        /// The file.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-}
+pub use crate::error::FeedUpdateError;
 
 /// One cached feed: the validated ranges, where and when they were fetched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +101,86 @@ pub fn read_cache(cache: &Path, kind: FeedKind) -> Result<Option<Cached>, FeedUp
     feed::plausible(&cached.feed.ranges)
         .map_err(|m| error(std::io::Error::new(std::io::ErrorKind::InvalidData, m)))?;
     Ok(Some(cached))
+}
+
+/// The Zen ranges a run uses: `cidrs` (`--cidrs`), else the cached copies of the profile's
+/// published feeds (with their age), merged, else `None`: the profile's own. A cache that
+/// cannot be read is no reason to stop a check: it is handed to `unusable` (to say so) and
+/// the rest is used.
+pub fn zen_in_use(
+    profile: &crate::profile::Profile,
+    cidrs: Option<&Path>,
+    cache: &Path,
+    mut unusable: impl FnMut(FeedUpdateError),
+) -> Result<Option<ZenRanges>, crate::error::InputError> {
+    if let Some(path) = cidrs {
+        return crate::profile::load_feed(path, CONNECTOR_SOURCE).map(Some);
+    }
+    if !profile.zen_from_builtin_feed() {
+        return Ok(None);
+    }
+    // Every cached kind the profile takes, merged: a Cloud Connector's brokers are in the
+    // ZPA feed, its service edges in the cenr one.
+    let mut merged: Option<ZenRanges> = None;
+    for &kind in &profile.cached_feeds {
+        let cached = match read_cache(cache, kind) {
+            Ok(Some(cached)) => cached,
+            Ok(None) => continue,
+            Err(e) => {
+                unusable(e);
+                continue;
+            }
+        };
+        let mut zen = cached.feed.clone();
+        zen.source = format!(
+            "{} (cached from {})",
+            cache_file(cache, kind).display(),
+            cached.source
+        );
+        zen.fetched_at = Some(cached.fetched_at);
+        zen.age_days = Some(cached.age_days(Utc::now()));
+        merged = Some(match merged {
+            None => zen,
+            Some(first) => merge(first, zen),
+        });
+    }
+    Ok(merged)
+}
+
+/// Two feeds as one: every range once, both sources named; the oldest copy decides how stale
+/// the whole is.
+fn merge(mut first: ZenRanges, next: ZenRanges) -> ZenRanges {
+    first.ranges.extend(next.ranges);
+    first.ranges.sort();
+    first.ranges.dedup();
+    first.regions.extend(next.regions);
+    first.cloud = format!("{} + {}", first.cloud, next.cloud);
+    first.source = format!("{} + {}", first.source, next.source);
+    if next.age_days > first.age_days {
+        first.age_days = next.age_days;
+        first.fetched_at = next.fetched_at;
+    }
+    first
+}
+
+/// The system's proxy for a download this tool makes itself, read once: as configured
+/// (credentials included, in memory only; `user:pw@host:port` without a scheme, as
+/// /etc/environment often has it, is an HTTP proxy like any other) for the client, and
+/// parsed without the credentials for every message.
+pub fn system_proxy(root: &Path) -> Option<ProxyUse> {
+    let env = crate::probe::system::environment();
+    let (raw, _, source) = crate::probe::system::system_proxy(root, &env)?;
+    let shown = crate::plan::proxy::parse_proxy(&raw, &source, Vec::new())?;
+    let raw = raw.trim();
+    Some(ProxyUse {
+        url: if raw.contains("://") {
+            raw.to_string()
+        } else {
+            format!("http://{raw}")
+        },
+        shown: format!("{} ({})", shown.addr, shown.source),
+        credentials: shown.credentials,
+    })
 }
 
 /// A body, and where it came from.

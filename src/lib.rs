@@ -15,7 +15,7 @@
 //!
 //! Each module has a stage, in this order: the leaves (`address`, `causes` — what the tool can
 //! conclude —, `x509`, `certs` (certificates as people hand them over), `secrets`, `vm`, `error`, `files` (the one bounded reader and atomic writer), `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
-//! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli` (and `manual`, the man pages and completions made from it), `app`. A
+//! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli` (and `manual`, the man pages and completions made from it), `config` (what the flags mean for a run), `commands` (one file per subcommand, and the dispatcher). A
 //! module uses its own stage and earlier ones only (`tests/cli/architecture.rs` checks the
 //! imports), so nothing imports a later stage and there is no circle.
 //!
@@ -24,11 +24,12 @@
 //! evidence type, its rules and its fixtures; nothing else moves.
 
 pub mod address;
-pub mod app;
 pub mod bundle;
 pub mod causes;
 pub mod certs;
 pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod diagnose;
 pub mod error;
 pub mod evidence;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use zpa_preflight::{app, cli::Cli, exit::Exit};
+use zpa_preflight::{cli::Cli, commands, exit::Exit};
 
 fn main() -> ExitCode {
     // An argument holding a control character or a bidirectional override is no name, path
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     // clap exits 2 on a usage error and 0 for --help and --version.
     let cli = Cli::parse();
     // A panic is a failure of the tool (1), never to be mistaken for "blocked" (3).
-    match std::panic::catch_unwind(|| app::run(cli)) {
+    match std::panic::catch_unwind(|| commands::run(cli)) {
         Ok(Ok(exit)) => ExitCode::from(exit.code()),
         Ok(Err(error)) => {
             // A reader that went away (`| head`) is not worth a message.

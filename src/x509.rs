@@ -75,6 +75,23 @@ pub struct CertSummary {
     pub authority_key_id: Option<String>,
 }
 
+/// The server name a saved chain was presented for, when nobody says: the leaf's first
+/// concrete name (a wildcard is not one: `*.prod.zpath.net` is judged as presented, for a name
+/// it covers), else its first wildcard, else none (a chain of CAs only has no server).
+pub fn presented_for(chain: &[CertSummary]) -> String {
+    let Some(leaf) = chain.first().filter(|leaf| !leaf.is_ca) else {
+        return String::new();
+    };
+    let names: Vec<&String> = leaf.sans.iter().chain(&leaf.subject.cn).collect();
+    let concrete = names.iter().find(|n| {
+        !n.starts_with("*.") && rustls::pki_types::ServerName::try_from(n.to_string()).is_ok()
+    });
+    concrete
+        .or_else(|| names.iter().find(|n| n.starts_with("*.")))
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
 /// Summarises one DER certificate.
 pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
     let (rest, cert) =
@@ -199,6 +216,51 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_saved_chain_is_judged_for_its_leafs_first_concrete_name() {
+        let cert = |is_ca: bool, sans: &[&str], cn: &[&str]| CertSummary {
+            subject: Name {
+                cn: cn.iter().map(|s| s.to_string()).collect(),
+                ..Name::default()
+            },
+            issuer: Name::default(),
+            sans: sans.iter().map(|s| s.to_string()).collect(),
+            not_before: 0,
+            not_after: 0,
+            is_ca,
+            self_signed: false,
+            has_sct: false,
+            key: String::new(),
+            sha256: String::new(),
+            spki_sha256: String::new(),
+            key_id: None,
+            authority_key_id: None,
+        };
+        let cases: &[(&[CertSummary], &str)] = &[
+            (&[], ""),
+            (&[cert(true, &[], &["Zscaler Root CA"])], ""),
+            (
+                &[cert(
+                    false,
+                    &["*.prod.zpath.net", "co2br.prod.zpath.net"],
+                    &[],
+                )],
+                "co2br.prod.zpath.net",
+            ),
+            (
+                &[cert(false, &["*.prod.zpath.net"], &[])],
+                "*.prod.zpath.net",
+            ),
+            (
+                &[cert(false, &[], &["not a name", "broker.example"])],
+                "broker.example",
+            ),
+        ];
+        for (chain, want) in cases {
+            assert_eq!(presented_for(chain), *want, "{chain:?}");
+        }
     }
 
     #[test]

@@ -270,6 +270,47 @@ pub async fn capture(
     (handshake, chain)
 }
 
+/// `chain`: one handshake to `host` (a name resolved by the system, as the connector's own
+/// lookups are, or an address), judged against nothing, its certificates kept. A name that
+/// does not resolve in `timeout` is the reason returned, not a handshake.
+pub async fn capture_named(
+    host: &str,
+    port: u16,
+    sni: String,
+    spec: &str,
+    proxy: Option<SocketAddr>,
+    timeout: Duration,
+) -> Result<(TlsHandshake, Vec<CertificateDer<'static>>), String> {
+    let addr = match host.parse::<IpAddr>() {
+        Ok(ip) => ip,
+        Err(_) => {
+            let lookup = tokio::net::lookup_host((host, port));
+            match tokio::time::timeout(timeout, lookup).await {
+                Ok(Ok(mut addrs)) => match addrs.next() {
+                    Some(addr) => addr.ip(),
+                    None => return Err(format!("{host} has no address")),
+                },
+                Ok(Err(e)) => return Err(format!("{host} does not resolve: {e}")),
+                Err(_) => return Err(format!("{host}: no DNS answer in time")),
+            }
+        }
+    };
+    let target = Target {
+        addr,
+        port,
+        sni,
+        origin: Origin::User {
+            spec: spec.to_string(),
+        },
+        class: TrustClass::Broker,
+        via: proxy.map(|proxy| Via {
+            addr: Ok(proxy),
+            label: format!("{proxy} (--proxy)"),
+        }),
+    };
+    Ok(capture(target, timeout, &Verifiers::offline(&[])).await)
+}
+
 /// A chain saved from an earlier handshake (a PEM bundle, `openssl s_client -showcerts`
 /// output), recorded as if it had just been presented for `sni`, so the same rules judge it.
 /// Nothing is contacted; no local time is recorded, since the chain was not seen now.

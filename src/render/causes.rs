@@ -8,7 +8,7 @@ use crate::causes::CATALOGUE;
 const MEANING_WIDTH: usize = 60;
 
 /// One block per cause: id, family and severity, then the meaning, wrapped.
-pub fn human(out: &mut impl Write) -> io::Result<()> {
+pub fn human(out: &mut dyn Write) -> io::Result<()> {
     let width = CATALOGUE.iter().map(|k| k.id.len()).max().unwrap_or(0);
     for kind in CATALOGUE {
         writeln!(
@@ -30,7 +30,7 @@ pub fn human(out: &mut impl Write) -> io::Result<()> {
 }
 
 /// The catalogue as a JSON document: `{"schema_version", "kind": "causes", "causes": […]}`.
-pub fn json(out: &mut impl Write) -> io::Result<()> {
+pub fn json(out: &mut dyn Write) -> io::Result<()> {
     #[derive(serde::Serialize)]
     struct Causes {
         causes: &'static [&'static crate::causes::CauseKind],
@@ -39,7 +39,7 @@ pub fn json(out: &mut impl Write) -> io::Result<()> {
 }
 
 /// The README's table.
-pub fn markdown(out: &mut impl Write) -> io::Result<()> {
+pub fn markdown(out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "| id | family | severity | what it means |\n|---|---|---|---|"

@@ -5,6 +5,11 @@ use std::io::{self, Write};
 use super::human::verdict_word;
 use crate::fleet::Fleet;
 
+/// Writes the summary as the versioned `fleet` document.
+pub fn json(out: &mut dyn Write, fleet: &Fleet) -> io::Result<()> {
+    super::json::document(out, "fleet", fleet)
+}
+
 /// Writes the summary: counts per verdict, causes by spread, then every host.
 pub fn human(out: &mut dyn Write, fleet: &Fleet) -> io::Result<()> {
     let total = fleet.ready + fleet.warnings + fleet.blocked;

@@ -109,20 +109,6 @@ pub fn markdown_text(text: &str) -> String {
     out
 }
 
-/// The output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// Checks, ranked causes and a SUMMARY line.
-    #[default]
-    Human,
-    /// The report document (see the README's JSON contract).
-    Json,
-    /// A report to paste into a support ticket.
-    Markdown,
-    /// node_exporter textfile metrics.
-    Prometheus,
-}
-
 /// Applies colours only when enabled.
 #[derive(Debug, Clone, Copy)]
 pub struct Painter {

@@ -37,7 +37,8 @@ const STAGES: &[(&str, u8)] = &[
     ("bundle", 11),
     ("cli", 12),
     ("manual", 12),
-    ("app", 13),
+    ("config", 13),
+    ("commands", 14),
 ];
 
 /// Every `crate::<module>` a source file names in code outside its tests (a doc link to a

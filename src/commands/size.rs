@@ -1,0 +1,51 @@
+//! `size`: the connector plan for a protocol mix, and optionally this VM against it.
+
+use super::output::print;
+use crate::cli::{CatalogFormat, SizeArgs};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::probe::{host, rootfs};
+use crate::render;
+
+/// Runs `size`.
+pub fn run(args: &SizeArgs) -> Result<Exit, Error> {
+    let table = crate::sizing::table();
+    let usage = |m: String| Error::Usage(format!("size: {m}"));
+    let mix = table.parse_mix(&args.users).map_err(usage)?;
+    let vm = table.size(&args.vm).ok_or_else(|| {
+        let known: Vec<&str> = table.sizes.iter().map(|s| s.name.as_str()).collect();
+        usage(format!(
+            "--vm {}: the table has {}",
+            args.vm,
+            known.join(", ")
+        ))
+    })?;
+    let sizing = crate::sizing::plan(&table, &mix, args.domains, vm);
+    let here = if args.here {
+        crate::config::root_dir(&args.root)?;
+        let read = |rel: &str| host::read_bounded(&args.root, rel, rootfs::CONFIG_CAP);
+        let vcpus = read(crate::vm::CPUINFO).map(|t| host::count_cpus(&t));
+        let memory = read(crate::vm::MEMINFO).and_then(|t| host::mem_total_mib(&t));
+        let (Some(vcpus), Some(memory)) = (vcpus, memory) else {
+            return Err(usage(format!(
+                "--here: cannot read {}/proc/cpuinfo and proc/meminfo",
+                args.root.display()
+            )));
+        };
+        Some(crate::sizing::here(
+            &table,
+            &mix,
+            args.domains,
+            vcpus,
+            memory,
+        ))
+    } else {
+        None
+    };
+    print(|out| match args.format {
+        CatalogFormat::Human => render::size::human(out, &table, &sizing, here.as_ref()),
+        CatalogFormat::Json => render::size::json(out, &sizing, here.as_ref()),
+        CatalogFormat::Markdown => render::size::markdown(out, &table, &sizing, here.as_ref()),
+    })?;
+    Ok(Exit::Ready)
+}
