@@ -13,7 +13,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// How much a cause matters for enrollment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The connector cannot enroll or stay connected while this holds.
@@ -36,7 +48,7 @@ impl Severity {
 }
 
 /// Which part of the path a cause is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// Routes, firewalls, ports.
@@ -87,7 +99,7 @@ impl Family {
 
 /// One kind of cause: its id (with `<port>` where the port is part of it), family, default
 /// severity and meaning.
-#[derive(Debug, PartialEq, Eq, Serialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CauseKind {
     /// The dotted id, or its template (`egress.tcp_<port>_blocked`).
     pub id: &'static str,
@@ -139,7 +151,7 @@ impl CauseKind {
 
 /// A cause id known to the catalogue: the only way a rule, a log pattern or `--ignore` names a
 /// cause. Serialised as the dotted string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct CauseId(String);
 

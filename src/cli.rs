@@ -64,6 +64,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: CatalogFormat,
     },
+    /// Print the JSON Schema (draft 2020-12) of the report this version writes and reads,
+    /// generated from its types: what `check --format json`, `--output` and `gate` write.
+    Schema,
     /// List the built-in profiles.
     Profiles,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -15,7 +15,7 @@ use crate::profile::Hostname;
 use crate::x509::CertSummary;
 
 /// Everything a run observed, with the plan it followed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// What was to be checked and the yardsticks (ports, Zen ranges, thresholds).
     pub plan: Plan,
@@ -53,7 +53,7 @@ pub struct Evidence {
 }
 
 /// The inspected machine's identity, where files under `--root` tell it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Machine {
     /// The host name (the kernel's on the live system, `/etc/hostname` in an image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,7 +74,7 @@ impl Machine {
 }
 
 /// What a forwarding connector does itself: IP forwarding, and the address it is seen with.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GatewayEvidence {
     /// `net.ipv4.ip_forward`; `None` when unreadable.
     pub ipv4_forwarding: Option<bool>,
@@ -86,7 +86,7 @@ pub struct GatewayEvidence {
 }
 
 /// What the echo endpoint said.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EchoSample {
     /// The endpoint.
     pub host: String,
@@ -97,7 +97,7 @@ pub struct EchoSample {
 }
 
 /// The egress address, or why it is not known.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EchoOutcome {
     /// The page named this address.
@@ -118,7 +118,7 @@ pub enum EchoOutcome {
 }
 
 /// One datagram per (address, UDP port): whether anything answered.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UdpEvidence {
     /// Every probe.
     pub probes: Vec<UdpProbe>,
@@ -132,7 +132,7 @@ impl UdpEvidence {
 }
 
 /// One UDP probe.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UdpProbe {
     /// Destination.
     pub addr: IpAddr,
@@ -146,7 +146,7 @@ pub struct UdpProbe {
 
 /// What a datagram got back. Silence proves nothing on UDP: a server may ignore what it does
 /// not understand, and a firewall's drop looks the same.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UdpOutcome {
     /// A datagram came back.
@@ -213,7 +213,7 @@ impl Evidence {
 }
 
 /// The resolver configuration and every name's answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsEvidence {
     /// Whether there was a resolver to ask at all.
     pub resolver: ResolverState,
@@ -222,7 +222,7 @@ pub struct DnsEvidence {
 }
 
 /// The state of the resolver configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResolverState {
     /// Nameservers to ask were found.
@@ -260,7 +260,7 @@ impl ResolverState {
 }
 
 /// The answers for one name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NameResolution {
     /// The name asked.
     pub host: Hostname,
@@ -301,7 +301,7 @@ impl NameResolution {
 }
 
 /// How one DNS query ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QueryOutcome {
     /// Records came back.
@@ -407,7 +407,7 @@ impl QueryOutcome {
 }
 
 /// Every TCP connection attempt.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TcpEvidence {
     /// One per (address, port), in no particular order.
     pub attempts: Vec<TcpAttempt>,
@@ -422,7 +422,7 @@ pub struct TcpEvidence {
 }
 
 /// One connection attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TcpAttempt {
     /// Destination address.
     pub addr: IpAddr,
@@ -435,7 +435,7 @@ pub struct TcpAttempt {
 }
 
 /// How one TCP connect ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TcpOutcome {
     /// The handshake completed (the connection was closed at once, nothing sent).
@@ -544,7 +544,7 @@ pub fn secs(ms: u64) -> String {
 }
 
 /// The TLS probe: the system trust store it compared with, and every handshake.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsEvidence {
     /// The system trust bundle.
     pub system_store: StoreState,
@@ -553,7 +553,7 @@ pub struct TlsEvidence {
 }
 
 /// What became of the system trust bundle.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StoreState {
     /// No TLS handshake was planned.
@@ -574,7 +574,7 @@ pub enum StoreState {
 }
 
 /// One TLS handshake, as far as it went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsHandshake {
     /// Destination address.
     pub addr: IpAddr,
@@ -606,7 +606,7 @@ pub struct TlsHandshake {
 }
 
 /// One follow-up handshake ([`crate::plan::schedule::Change`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FollowUp {
     /// What was changed.
     pub change: crate::plan::schedule::Change,
@@ -635,7 +635,7 @@ impl HandshakeResult {
 }
 
 /// One presented certificate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainCert {
     /// It parsed.
@@ -663,7 +663,7 @@ impl ChainCert {
 
 /// How a chain verifies. Checked at a moment inside the leaf's own validity, so a skewed local
 /// clock cannot turn a genuine chain into a suspicious one (the clock check judges time).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChainVerification {
     /// Against Mozilla's roots (webpki-roots).
     pub mozilla: Trust,
@@ -674,7 +674,7 @@ pub struct ChainVerification {
 }
 
 /// One verification result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Trust {
     /// Chains to the store, name matching.
@@ -689,7 +689,7 @@ pub enum Trust {
 }
 
 /// How a TLS handshake ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HandshakeResult {
     /// Completed (closed at once; no application data is ever sent).
@@ -740,7 +740,7 @@ pub enum HandshakeResult {
 }
 
 /// The clock check: how this VM keeps time, and what the time servers and HTTPS hosts say.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClockEvidence {
     /// The time daemons installed and running.
     pub daemons: Vec<Daemon>,
@@ -753,7 +753,7 @@ pub struct ClockEvidence {
 }
 
 /// A time-sync daemon.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Daemon {
     /// `chronyd`, `ntpd` or `systemd-timesyncd`.
     pub name: String,
@@ -765,7 +765,7 @@ pub struct Daemon {
 }
 
 /// What the kernel says about its clock discipline.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum KernelClock {
     /// Read with adjtimex(2), modes = 0.
@@ -788,7 +788,7 @@ pub enum KernelClock {
 }
 
 /// One SNTP exchange.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NtpSample {
     /// The server as configured (`host[:port]`).
     pub server: String,
@@ -803,7 +803,7 @@ pub struct NtpSample {
 }
 
 /// How an SNTP exchange ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NtpOutcome {
     /// A usable answer.
@@ -845,7 +845,7 @@ pub enum NtpOutcome {
 }
 
 /// An estimate of the offset from an HTTPS `Date` header (htpdate's method).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DateSample {
     /// The host asked.
     pub host: String,
@@ -856,7 +856,7 @@ pub struct DateSample {
 }
 
 /// How a `Date` estimate ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DateOutcome {
     /// An estimate: server time minus this VM's, ± the error bound (0.5 s of the header's
@@ -876,7 +876,7 @@ pub enum DateOutcome {
 
 /// The VM itself: SELinux, system, resources, permissions, the provision key, the installed
 /// connector and its logs. Everything read under `--root`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostEvidence {
     /// Whether the host checks ran (the profile has a `[host]` table).
     pub checked: bool,
@@ -907,7 +907,7 @@ pub struct HostEvidence {
 }
 
 /// SELinux's state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Selinux {
     /// Not checked.
@@ -941,7 +941,7 @@ pub enum Selinux {
 }
 
 /// `/etc/os-release`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OsRelease {
     /// `ID`.
     pub id: String,
@@ -952,7 +952,7 @@ pub struct OsRelease {
 }
 
 /// Whether the connector user can use a path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PathAccess {
     /// The path (as on the VM).
     pub path: String,
@@ -968,7 +968,7 @@ pub struct PathAccess {
 }
 
 /// The access a connector path needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Need {
     /// To read it (`/etc/resolv.conf`, the key).
@@ -991,7 +991,7 @@ impl std::fmt::Display for Need {
 pub const KEY_EMPTY: &str = "empty";
 
 /// The provision key file. Its contents are read to judge the format and never kept.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum KeyState {
     /// Not checked.
@@ -1022,7 +1022,7 @@ pub enum KeyState {
 }
 
 /// The installed connector.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Connector {
     /// Its package files exist.
     pub installed: bool,
@@ -1037,7 +1037,7 @@ pub struct Connector {
 }
 
 /// One connector log read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogFile {
     /// Its path.
     pub path: String,
@@ -1052,7 +1052,7 @@ pub struct LogFile {
 }
 
 /// A known connector log line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogFinding {
     /// The pattern's id in `checks/log-patterns.toml`.
     pub pattern: String,

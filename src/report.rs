@@ -34,7 +34,7 @@ pub const SCHEMA_VERSION: &str = "1.8";
 const SCHEMA_MAJOR: u64 = 1;
 
 /// Which tool wrote the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tool {
     /// Always `zpa-preflight`.
     pub name: String,
@@ -52,8 +52,27 @@ impl Tool {
     }
 }
 
+/// The report's JSON Schema (draft 2020-12), generated from [`Report`] itself, so it cannot
+/// drift from what is written. It states the wire's tolerance too: no object denies unknown
+/// fields (a newer minor version's additions load), and what `#[serde(default)]` fills is not
+/// required.
+pub fn schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(Report).to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            format!("urn:zpa-preflight:report:{SCHEMA_VERSION}").into(),
+        );
+        object.insert(
+            "title".into(),
+            format!("zpa-preflight report, schema {SCHEMA_VERSION}").into(),
+        );
+    }
+    schema
+}
+
 /// A complete run: what was checked, what was seen, and what it means.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// `MAJOR.MINOR` of this document's shape (1.1 added `evidence.tls`, 1.2 `evidence.clock`, 1.3 `evidence.host`, 1.4 certificate keys, `plan.broker_cas` and saved chains, 1.5 `measures`, `interrupted` outcomes and `evidence.files_read`).
     pub schema_version: String,

@@ -9,7 +9,7 @@ use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 
 /// The attributes of a distinguished name that interception products put their names in.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Name {
     /// The whole name, RFC 4514 style.
     pub text: String,
@@ -36,7 +36,7 @@ impl Name {
 }
 
 /// What a certificate says about itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertSummary {
     /// Subject.
     pub subject: Name,

@@ -16,6 +16,15 @@ pub fn causes(format: CatalogFormat) -> Result<Exit, Error> {
     Ok(Exit::Ready)
 }
 
+/// `schema`: the report's JSON Schema.
+pub fn schema() -> Result<Exit, Error> {
+    print(|out| {
+        serde_json::to_writer_pretty(&mut *out, &crate::report::schema())?;
+        writeln!(out)
+    })?;
+    Ok(Exit::Ready)
+}
+
 /// `profiles`: the built-in profiles, one a line.
 pub fn profiles() -> Result<Exit, Error> {
     let mut lines = Vec::new();

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         },
         Command::Causes { format } => catalog::causes(format),
         Command::Profiles => catalog::profiles(),
+        Command::Schema => catalog::schema(),
         Command::Completions { shell } => catalog::completions(shell),
         Command::Man { command, list } => catalog::man(&command, list),
     }

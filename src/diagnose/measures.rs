@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{AddrClass, Facts};
 
 /// What the diagnosis measured (schema 1.5).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Measures {
     /// One per profile port, in the profile's order.
     pub ports: Vec<PortMeasure>,
@@ -22,7 +22,7 @@ pub struct Measures {
 
 /// The real destinations of one port (answers for the profile's names, `--target`): the only
 /// attempts that decide a verdict.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PortMeasure {
     /// The port.
     pub port: u16,
@@ -39,7 +39,7 @@ pub struct PortMeasure {
 }
 
 /// The clock estimate the clock rules judge by.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClockMeasure {
     /// Reference time minus this VM's, seconds (positive: this clock is behind).
     pub offset_s: f64,
@@ -52,7 +52,7 @@ pub struct ClockMeasure {
 }
 
 /// How a clock estimate was made, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockMethod {
     /// An SNTP answer (the closest server's).
@@ -78,7 +78,7 @@ impl ClockMethod {
 }
 
 /// The profile's names.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsMeasure {
     /// Names planned.
     pub names: usize,

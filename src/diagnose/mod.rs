@@ -45,7 +45,7 @@ fn status_of(causes: &[Cause]) -> CheckStatus {
 }
 
 /// One ranked, evidenced explanation of why the connector would stay Pending.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cause {
     /// Stable dotted id, e.g. `egress.tcp_9000_blocked` (documented in the README).
     pub id: String,
@@ -110,7 +110,7 @@ impl Cause {
 }
 
 /// The state of one check, as a user reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     /// Works.
@@ -124,7 +124,7 @@ pub enum CheckStatus {
 }
 
 /// One line of the report's check list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Check {
     /// Stable id: `dns`, `tcp.443`, …
     pub id: String,
@@ -140,7 +140,7 @@ pub struct Check {
 }
 
 /// The overall answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Nothing blocks enrollment.

@@ -22,7 +22,7 @@ use crate::profile::{
 };
 
 /// Why a time server was asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NtpOrigin {
     /// Configured on the VM (chrony.conf, ntp.conf, timesyncd.conf).
@@ -118,7 +118,7 @@ pub struct SystemConfig {
 }
 
 /// One time server the clock check asks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NtpServerPlan {
     /// `host[:port]`.
     pub server: String,
@@ -129,7 +129,7 @@ pub struct NtpServerPlan {
 }
 
 /// Which kind of chain an endpoint should present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrustClass {
     /// Brokers and the enrollment API: Zscaler's own private PKI.
@@ -148,7 +148,7 @@ impl From<Role> for TrustClass {
 }
 
 /// An anchor file declared with `--trust [CLASS=]FILE`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrustFile {
     /// The class it vouches for; `None` for every class.
     pub class: Option<TrustClass>,
@@ -159,7 +159,7 @@ pub struct TrustFile {
 }
 
 /// Where DNS questions go.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResolverPlan {
     /// The nameservers of this resolv.conf (under `--root`), as the connector itself would.
@@ -175,7 +175,7 @@ pub enum ResolverPlan {
 }
 
 /// Why an address is probed; decides how much its result weighs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     /// An answer for a profile name (or a `--target` host): a real listener.
@@ -190,6 +190,7 @@ pub enum Origin {
     /// One address picked inside a wider Zen range; it may host nothing.
     RangeSample {
         /// The range it was picked from.
+        #[schemars(with = "String")]
         range: IpNet,
     },
     /// An address or range given with `--target`.
@@ -216,7 +217,7 @@ impl Origin {
 }
 
 /// An address probed without DNS.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FixedTarget {
     /// The address.
     pub addr: IpAddr,
@@ -225,7 +226,7 @@ pub struct FixedTarget {
 }
 
 /// Everything a run will do, and the yardsticks its results are judged with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     /// Profile name.
     pub profile: String,

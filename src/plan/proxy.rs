@@ -25,7 +25,7 @@ pub enum ProxyHost {
 }
 
 /// `host:port`, parsed once. In JSON it stays the `"host:port"` string reports have always had.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(into = "String", try_from = "String")]
 pub struct ProxyAddr {
     /// Where.
@@ -109,7 +109,7 @@ impl From<ProxyAddr> for String {
 }
 
 /// One configured proxy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Proxy {
     /// `host:port`, credentials removed.
     pub addr: ProxyAddr,
@@ -147,7 +147,7 @@ impl Proxy {
 }
 
 /// The proxies in force, as read from the inspected system.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Proxies {
     /// The connector's own (`/opt/zscaler/var/proxy`): used for the broker channel.
     pub connector: Option<Proxy>,

@@ -17,7 +17,7 @@ use super::{NtpServerPlan, Origin, Plan, TrustClass};
 use crate::profile::Hostname;
 
 /// One thing a run does.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     /// A and AAAA for the plan's name `index`.
@@ -96,7 +96,7 @@ pub enum Step {
 /// that the one that gets through names the middlebox (OONI Probe's SNI-blocking experiment
 /// compares a control name on the same address the same way; `tracepath` probes the path's
 /// MTU).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Another server name, [`NEUTRAL_SNI`]: through, it is an SNI or URL-category filter.
@@ -149,7 +149,7 @@ pub const NEUTRAL_SNI: &str = "example.com";
 pub const SMALL_MSS: u32 = 536;
 
 /// Where a handshake goes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TlsStep {
     /// Address.
     pub addr: IpAddr,
@@ -371,7 +371,7 @@ pub fn preview(plan: &Plan) -> (Vec<Step>, Vec<Vec<Action>>) {
 pub const ANY_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 /// What one answer address gets, before the address is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// A TCP connect.
@@ -389,7 +389,7 @@ pub enum Action {
 }
 
 /// A handshake before its address is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TlsAction {
     /// Which port.
     pub port: u16,

@@ -36,7 +36,7 @@ pub struct FeedError {
 }
 
 /// The Zen ranges selected from a feed, with where they came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ZenRanges {
     /// The feed's `Cloud Name`, e.g. `private.zscaler.com`.
     pub cloud: String,
@@ -46,6 +46,7 @@ pub struct ZenRanges {
     /// A partial list cannot tell a hijacked answer from a range it does not know.
     pub complete: bool,
     /// The networks, single addresses as /32 or /128.
+    #[schemars(with = "Vec<String>")]
     pub ranges: Vec<IpNet>,
     /// Which of Zscaler's feeds they come from (reports before 1.4: the ZPA one).
     #[serde(default)]
@@ -60,11 +61,23 @@ pub struct ZenRanges {
     /// Where each range is, when the feed says (cenr: "EMEA · Amsterdam II"): how a user
     /// reads "which region is blocked".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub regions: BTreeMap<IpNet, String>,
 }
 
 /// The feeds Zscaler publishes, as told apart by their bodies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedKind {
     /// ZPA: `{"Cloud Name", "content": [{"Source", "IPs", …}]}` (`/api/<cloud>/zpa/json`).

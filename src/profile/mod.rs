@@ -59,7 +59,7 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
 ];
 
 /// What a connector role means for the checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Locates the brokers (co2br); its answers are the control channel's real destinations.
@@ -101,7 +101,7 @@ impl fmt::Display for Role {
 }
 
 /// One port the connector needs, with whether it is required and where that fact comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PortSpec {
     /// TCP port number.
     pub port: u16,
@@ -114,7 +114,7 @@ pub struct PortSpec {
 }
 
 /// One name the connector resolves, and the ports it then connects to on every answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NameSpec {
     /// Fully qualified host name.
     pub host: Hostname,
@@ -137,7 +137,9 @@ pub(crate) fn yes() -> bool {
 }
 
 /// A syntactically valid DNS host name (checked when the profile is read).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Hostname(String);
 
@@ -191,7 +193,7 @@ impl fmt::Display for Hostname {
 }
 
 /// Deadlines, in milliseconds so that the JSON report is plain numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timeouts {
     /// One DNS query or one TCP connect gives up after this long.
     pub probe_ms: u64,
@@ -200,7 +202,7 @@ pub struct Timeouts {
 }
 
 /// Bounds that keep a run polite and fast.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Limits {
     /// A cap on connections and queries in flight at once; absent: as many as the process's
     /// open-file limit allows (`probe::capacity`).
@@ -213,7 +215,7 @@ pub struct Limits {
 }
 
 /// Which handshakes the TLS probe makes, and what a genuine chain looks like.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsSpec {
     /// Ports on which each answer of a name also gets a TLS handshake (when the name probes
     /// that port).
@@ -235,7 +237,7 @@ pub struct TlsSpec {
 
 /// Which answers also get a UDP datagram: the ZIA tunnels of Branch and Cloud Connectors
 /// prefer DTLS over UDP/443 and fall back to TLS over TCP/443.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UdpSpec {
     /// Ports on which each answer of a name (and each `--target` address) also gets one
     /// QUIC-shaped datagram, when the name probes that port over TCP.
@@ -247,7 +249,7 @@ pub struct UdpSpec {
 }
 
 /// What a connector that forwards other machines' traffic (Cloud Connector) must do itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GatewaySpec {
     /// IP forwarding must be on (read from `/proc/sys` under `--root`).
     #[serde(default)]
@@ -269,7 +271,7 @@ fn root_path() -> String {
 }
 
 /// What the clock check asks and how it judges: thresholds in seconds, positive = behind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClockSpec {
     /// A clock behind by more than this blocks: the freshly issued certificate is "not yet
     /// valid" for it (Zscaler publishes no leeway).
@@ -300,7 +302,7 @@ impl ClockSpec {
 }
 
 /// A known connector log line and the cause it supports (`checks/log-patterns.toml`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogPattern {
     /// Stable id.
     pub id: String,
@@ -323,7 +325,7 @@ pub struct LogPattern {
 }
 
 /// What a log line measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// The connector's own clock correction against the cloud: `Local time - 737.427447s =
@@ -355,7 +357,7 @@ fn parse_log_catalog(text: &str) -> Result<Vec<LogPattern>, String> {
 }
 
 /// What the host checks expect of the VM itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostSpec {
     /// Minimum vCPUs.
     pub min_vcpus: u32,
@@ -372,7 +374,7 @@ pub struct HostSpec {
 }
 
 /// One supported operating system.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SupportedOs {
     /// os-release `ID`, e.g. `rhel`, `amzn`.
     pub id: String,
@@ -381,7 +383,7 @@ pub struct SupportedOs {
 }
 
 /// One TLS-inspection product of `checks/interceptors.toml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Interceptor {
     /// Product name.
     pub name: String,
@@ -412,7 +414,7 @@ struct Catalog {
 
 /// A CA confirmed to sign Zscaler's broker certificates (`checks/broker-cas.toml`): the only
 /// thing besides a declared anchor that pins a broker chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KnownCa {
     /// The CA's common name, compared without regard to case.
     pub cn: String,

@@ -23,6 +23,7 @@ mod manual;
 mod mutations;
 mod netns;
 mod proxy;
+mod schema;
 mod secrets;
 mod signals;
 mod size;
