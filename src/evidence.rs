@@ -115,6 +115,9 @@ pub enum EchoOutcome {
         /// Why.
         detail: String,
     },
+    /// Not finished (schema 1.9; before, recorded as a `failed` with the reason in words).
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 /// One datagram per (address, UDP port): whether anything answered.
@@ -176,10 +179,10 @@ pub enum UdpOutcome {
         /// The OS error.
         detail: String,
     },
-    /// Still pending at the overall deadline.
-    DeadlineReached,
-    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
-    Interrupted,
+    /// Not finished: the run's deadline or a signal came first (`deadline_reached`,
+    /// `interrupted`); unknown, never passed.
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 impl Evidence {
@@ -346,20 +349,17 @@ pub enum QueryOutcome {
         /// Why.
         reason: String,
     },
-    /// Still pending when the run's overall deadline passed.
-    DeadlineReached,
-    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
-    Interrupted,
+    /// Not finished: the run's deadline or a signal came first (`deadline_reached`,
+    /// `interrupted`); unknown, never passed.
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 impl QueryOutcome {
     /// Whether the query never finished (the deadline or a signal came first): its answer is
     /// unknown, which says nothing about the name.
     pub fn pending(&self) -> bool {
-        matches!(
-            self,
-            QueryOutcome::DeadlineReached | QueryOutcome::Interrupted
-        )
+        matches!(self, QueryOutcome::Unfinished(_))
     }
 
     /// Rank used by [`NameResolution::outcome`].
@@ -372,9 +372,7 @@ impl QueryOutcome {
             | QueryOutcome::ErrorCode { .. }
             | QueryOutcome::Malformed { .. } => 4,
             QueryOutcome::TimedOut { .. } | QueryOutcome::Unreachable { .. } => 3,
-            QueryOutcome::NotRun { .. }
-            | QueryOutcome::DeadlineReached
-            | QueryOutcome::Interrupted => 2,
+            QueryOutcome::NotRun { .. } | QueryOutcome::Unfinished(_) => 2,
             QueryOutcome::NoRecords => 1,
         }
     }
@@ -400,8 +398,7 @@ impl QueryOutcome {
             QueryOutcome::Unreachable { detail } => format!("resolver unreachable ({detail})"),
             QueryOutcome::Malformed { detail } => format!("malformed answer ({detail})"),
             QueryOutcome::NotRun { reason } => format!("not run: {reason}"),
-            QueryOutcome::DeadlineReached => "abandoned at the overall deadline".into(),
-            QueryOutcome::Interrupted => "interrupted before it finished".into(),
+            QueryOutcome::Unfinished(why) => why.label().into(),
         }
     }
 }
@@ -478,10 +475,10 @@ pub enum TcpOutcome {
         /// Why.
         reason: String,
     },
-    /// Still pending (or still queued) when the run's overall deadline passed.
-    DeadlineReached,
-    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
-    Interrupted,
+    /// Not finished: the run's deadline or a signal came first (`deadline_reached`,
+    /// `interrupted`); unknown, never passed.
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 impl TcpOutcome {
@@ -512,8 +509,7 @@ impl TcpOutcome {
             TcpOutcome::PermissionDenied { .. } => "permission_denied",
             TcpOutcome::Other { .. } => "other",
             TcpOutcome::NotRun { .. } => "not_run",
-            TcpOutcome::DeadlineReached => "deadline_reached",
-            TcpOutcome::Interrupted => "interrupted",
+            TcpOutcome::Unfinished(why) => why.kind(),
         }
     }
 
@@ -528,11 +524,70 @@ impl TcpOutcome {
             TcpOutcome::PermissionDenied { detail } => format!("denied locally ({detail})"),
             TcpOutcome::Other { detail } => format!("error ({detail})"),
             TcpOutcome::NotRun { reason } => format!("not run: {reason}"),
-            TcpOutcome::DeadlineReached => "abandoned at the overall deadline".into(),
-            TcpOutcome::Interrupted => "interrupted before it finished".into(),
+            TcpOutcome::Unfinished(why) => why.label().into(),
         }
     }
 }
+
+/// Why a probe has no result: the run stopped before it finished. Every outcome embeds it
+/// (`{"kind": "deadline_reached"}` or `{"kind": "interrupted"}`, the tags reports have always
+/// carried), so "unfinished" is one idea, counted and worded once. A deadline says something
+/// about the network or the profile; a signal says nothing: the report keeps them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Unfinished {
+    /// Still pending when the run's overall deadline passed.
+    DeadlineReached,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished.
+    Interrupted,
+}
+
+impl Unfinished {
+    /// The JSON tag.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Unfinished::DeadlineReached => "deadline_reached",
+            Unfinished::Interrupted => "interrupted",
+        }
+    }
+
+    /// A short human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unfinished::DeadlineReached => "abandoned at the overall deadline",
+            Unfinished::Interrupted => "interrupted before it finished",
+        }
+    }
+}
+
+/// What every probe's outcome answers alike: whether it finished.
+pub trait Outcome {
+    /// `Some` when the run stopped before this probe finished.
+    fn unfinished(&self) -> Option<Unfinished>;
+}
+
+macro_rules! outcome {
+    ($($outcome:ident),*) => {$(
+        impl Outcome for $outcome {
+            fn unfinished(&self) -> Option<Unfinished> {
+                match self {
+                    $outcome::Unfinished(why) => Some(*why),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+outcome!(
+    QueryOutcome,
+    TcpOutcome,
+    UdpOutcome,
+    HandshakeResult,
+    NtpOutcome,
+    DateOutcome,
+    EchoOutcome
+);
 
 /// A duration the way people read it: "350 ms" below a second, "3.0 s" above.
 pub fn secs(ms: u64) -> String {
@@ -733,10 +788,10 @@ pub enum HandshakeResult {
         /// Its status line.
         status: String,
     },
-    /// Still pending at the run's overall deadline.
-    DeadlineReached,
-    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
-    Interrupted,
+    /// Not finished: the run's deadline or a signal came first (`deadline_reached`,
+    /// `interrupted`); unknown, never passed.
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 /// The clock check: how this VM keeps time, and what the time servers and HTTPS hosts say.
@@ -838,10 +893,10 @@ pub enum NtpOutcome {
     },
     /// The server's name does not resolve.
     Unresolvable,
-    /// Still pending at the run's overall deadline.
-    DeadlineReached,
-    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before it finished: unknown, never passed.
-    Interrupted,
+    /// Not finished: the run's deadline or a signal came first (`deadline_reached`,
+    /// `interrupted`); unknown, never passed.
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 /// An estimate of the offset from an HTTPS `Date` header (htpdate's method).
@@ -872,6 +927,9 @@ pub enum DateOutcome {
         /// Why.
         detail: String,
     },
+    /// Not finished (schema 1.9; before, an unfinished estimate was left out).
+    #[serde(untagged)]
+    Unfinished(Unfinished),
 }
 
 /// The VM itself: SELinux, system, resources, permissions, the provision key, the installed
@@ -1060,4 +1118,42 @@ pub struct LogFinding {
     pub line: usize,
     /// The line, shortened.
     pub excerpt: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One `Unfinished` inside every outcome, and the JSON tags reports have always carried:
+    /// `{"kind": "deadline_reached"}` and `{"kind": "interrupted"}`, read back as they were.
+    #[test]
+    fn unfinished_keeps_its_tags_in_every_outcome() {
+        fn round_trip<
+            T: Serialize + serde::de::DeserializeOwned + Outcome + PartialEq + std::fmt::Debug,
+        >(
+            make: fn(Unfinished) -> T,
+        ) {
+            for (why, tag) in [
+                (Unfinished::DeadlineReached, "deadline_reached"),
+                (Unfinished::Interrupted, "interrupted"),
+            ] {
+                let outcome = make(why);
+                let json = serde_json::to_value(&outcome).unwrap();
+                assert_eq!(json, serde_json::json!({ "kind": tag }));
+                let back: T = serde_json::from_value(json).unwrap();
+                assert_eq!(back, outcome);
+                assert_eq!(back.unfinished(), Some(why));
+            }
+        }
+        round_trip(QueryOutcome::Unfinished);
+        round_trip(TcpOutcome::Unfinished);
+        round_trip(UdpOutcome::Unfinished);
+        round_trip(HandshakeResult::Unfinished);
+        round_trip(NtpOutcome::Unfinished);
+        round_trip(DateOutcome::Unfinished);
+        round_trip(EchoOutcome::Unfinished);
+        // A finished outcome is not unfinished, and an unknown tag is still an error.
+        assert_eq!(TcpOutcome::Connected { ms: 1 }.unfinished(), None);
+        assert!(serde_json::from_str::<TcpOutcome>(r#"{"kind":"teleported"}"#).is_err());
+    }
 }

@@ -29,7 +29,7 @@ use crate::error::InputError;
 use crate::evidence::Evidence;
 
 /// The schema this tool writes.
-pub const SCHEMA_VERSION: &str = "1.8";
+pub const SCHEMA_VERSION: &str = "1.9";
 /// The major version this tool reads.
 const SCHEMA_MAJOR: u64 = 1;
 

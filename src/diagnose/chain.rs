@@ -177,10 +177,7 @@ fn judge<'a>(
 ) -> Judgement<'a> {
     // A handshake the deadline or a signal cut short is unknown, whatever chain a report
     // holds for it (a live run records none).
-    if matches!(
-        h.result,
-        HandshakeResult::DeadlineReached | HandshakeResult::Interrupted
-    ) {
+    if matches!(h.result, HandshakeResult::Unfinished(_)) {
         return Judgement::Nothing;
     }
     if let Some(ChainCert::Unparsable { error, len, .. }) =
@@ -207,8 +204,7 @@ fn judge<'a>(
             | HandshakeResult::ConnectFailed { .. }
             | HandshakeResult::ProxyUnreachable { .. }
             | HandshakeResult::ProxyRefused { .. }
-            | HandshakeResult::DeadlineReached
-            | HandshakeResult::Interrupted => Judgement::Nothing,
+            | HandshakeResult::Unfinished(_) => Judgement::Nothing,
         };
     };
     // A chain with no name to verify it against (a saved chain whose leaf names nothing, a

@@ -7,7 +7,9 @@
 
 use super::measures::ClockMethod;
 use super::{Cause, Check, CheckStatus, Facts, Severity, capitalise, status_of};
-use crate::evidence::{ChainCert, DateOutcome, Evidence, KernelClock, NtpOutcome, NtpSample};
+use crate::evidence::{
+    ChainCert, DateOutcome, Evidence, KernelClock, NtpOutcome, NtpSample, Unfinished,
+};
 use crate::plan::NtpOrigin;
 use crate::profile::{ClockSpec, Measure};
 
@@ -85,7 +87,7 @@ pub(super) fn best(evidence: &Evidence) -> Option<Estimate> {
             .iter()
             .filter_map(|d| match d.outcome {
                 DateOutcome::Estimated { offset_s, error_s } => Some((d, offset_s, error_s)),
-                DateOutcome::Failed { .. } => None,
+                DateOutcome::Failed { .. } | DateOutcome::Unfinished(_) => None,
             })
             .min_by(|a, b| a.2.total_cmp(&b.2))
             .map(|(d, offset_s, error_s)| Estimate {
@@ -206,7 +208,7 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
         || samples.iter().any(|s| {
             matches!(
                 s.outcome,
-                NtpOutcome::Answered { .. } | NtpOutcome::Interrupted
+                NtpOutcome::Answered { .. } | NtpOutcome::Unfinished(Unfinished::Interrupted)
             )
         })
     {
@@ -218,7 +220,7 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
             NtpOutcome::TimedOut
                 | NtpOutcome::Refused
                 | NtpOutcome::Unreachable
-                | NtpOutcome::DeadlineReached
+                | NtpOutcome::Unfinished(Unfinished::DeadlineReached)
         )
     });
     let estimate = &facts.clock;
@@ -242,8 +244,7 @@ pub(super) fn ntp_blocked(facts: &Facts) -> Vec<Cause> {
                 NtpOutcome::Unsynchronised => "server not synchronised".into(),
                 NtpOutcome::Malformed { detail } => format!("unusable answer: {detail}"),
                 NtpOutcome::Unresolvable => "name does not resolve".into(),
-                NtpOutcome::DeadlineReached => "abandoned at the deadline".into(),
-                NtpOutcome::Interrupted => "interrupted".into(),
+                NtpOutcome::Unfinished(why) => why.label().into(),
                 NtpOutcome::Answered { .. } => unreachable!("filtered"),
             };
             format!("{}: {outcome}", origin_label(s))

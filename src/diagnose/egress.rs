@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use super::{Cause, Check, CheckStatus, Facts, Severity, list};
-use crate::evidence::{ResolverState, TcpAttempt, TcpOutcome, secs};
+use crate::evidence::{ResolverState, TcpAttempt, TcpOutcome, Unfinished, secs};
 use crate::plan::Origin;
 use crate::profile::PortSpec;
 
@@ -39,9 +39,7 @@ pub(super) fn no_route(facts: &Facts) -> Vec<Cause> {
             a.addr.is_ipv4() == v4
                 && !matches!(
                     a.outcome,
-                    TcpOutcome::NoRoute { .. }
-                        | TcpOutcome::DeadlineReached
-                        | TcpOutcome::Interrupted
+                    TcpOutcome::NoRoute { .. } | TcpOutcome::Unfinished(_)
                 )
         })
     };
@@ -310,13 +308,13 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
         let reason = if stats
             .drivers
             .iter()
-            .any(|a| a.outcome == TcpOutcome::DeadlineReached)
+            .any(|a| a.outcome == TcpOutcome::Unfinished(Unfinished::DeadlineReached))
         {
             "the overall deadline passed before any connect finished".to_string()
         } else if stats
             .drivers
             .iter()
-            .any(|a| a.outcome == TcpOutcome::Interrupted)
+            .any(|a| a.outcome == TcpOutcome::Unfinished(Unfinished::Interrupted))
         {
             "the run was interrupted before any connect finished".to_string()
         } else if !planned_names.is_empty()
@@ -430,9 +428,7 @@ impl<'a> PortStats<'a> {
             .filter(|a| {
                 !matches!(
                     a.outcome,
-                    TcpOutcome::NotRun { .. }
-                        | TcpOutcome::DeadlineReached
-                        | TcpOutcome::Interrupted
+                    TcpOutcome::NotRun { .. } | TcpOutcome::Unfinished(_)
                 )
             })
             .collect();

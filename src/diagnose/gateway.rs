@@ -69,6 +69,9 @@ pub(super) fn check(facts: &Facts) -> Option<Check> {
                 EchoOutcome::Failed { detail } => {
                     format!("egress address unknown ({}: {detail})", echo.host)
                 }
+                EchoOutcome::Unfinished(why) => {
+                    format!("egress address unknown ({}: {})", echo.host, why.label())
+                }
             });
         }
     }

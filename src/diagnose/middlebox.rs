@@ -39,12 +39,11 @@ pub(super) enum Told {
 pub(super) fn told(h: &TlsHandshake) -> Option<Told> {
     // No follow-up finished (the deadline, a signal): nothing was told, not "nothing got
     // through".
-    if !h.follow_ups.iter().any(|f| {
-        !matches!(
-            f.result,
-            HandshakeResult::DeadlineReached | HandshakeResult::Interrupted
-        )
-    }) {
+    if !h
+        .follow_ups
+        .iter()
+        .any(|f| !matches!(f.result, HandshakeResult::Unfinished(_)))
+    {
         return None;
     }
     let through = |change: Change| {
@@ -90,8 +89,7 @@ fn other_label(result: &HandshakeResult) -> String {
         HandshakeResult::Alert { alert } => format!("alert {alert}"),
         HandshakeResult::Failed { detail } => format!("failed ({detail})"),
         HandshakeResult::ConnectFailed { detail } => format!("no TCP connect ({detail})"),
-        HandshakeResult::DeadlineReached => "not finished by the deadline (unknown)".into(),
-        HandshakeResult::Interrupted => "interrupted (unknown)".into(),
+        HandshakeResult::Unfinished(why) => format!("{} (unknown)", why.label()),
         HandshakeResult::ProxyUnreachable { .. } | HandshakeResult::ProxyRefused { .. } => {
             "through a proxy (not compared)".into()
         }

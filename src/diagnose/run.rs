@@ -1,50 +1,35 @@
 //! Rules about the run itself: a verdict is only as good as the probes that finished.
 
 use super::{Cause, Check, CheckStatus, Facts, Severity};
-use crate::evidence::{Evidence, HandshakeResult, NtpOutcome, QueryOutcome, TcpOutcome, secs};
+use crate::evidence::{Evidence, Outcome, Unfinished, secs};
 
-/// Why probes were left unfinished.
-#[derive(Clone, Copy)]
-enum Halted {
-    Deadline,
-    Signal,
-}
-
-/// How many probes of each kind a deadline or a signal left unfinished.
-struct Unfinished {
+/// How many probes of each kind the run left unfinished, for one reason or any: counted
+/// through [`Outcome`], the same way for every kind of probe.
+struct Left {
     queries: usize,
     connects: usize,
     times: usize,
 }
 
-impl Unfinished {
-    fn count(ev: &Evidence, why: Halted) -> Unfinished {
-        // The one outcome each kind of probe records for `why`.
-        let (query, tcp, tls, ntp) = match why {
-            Halted::Signal => (
-                QueryOutcome::Interrupted,
-                TcpOutcome::Interrupted,
-                HandshakeResult::Interrupted,
-                NtpOutcome::Interrupted,
-            ),
-            Halted::Deadline => (
-                QueryOutcome::DeadlineReached,
-                TcpOutcome::DeadlineReached,
-                HandshakeResult::DeadlineReached,
-                NtpOutcome::DeadlineReached,
-            ),
-        };
-        Unfinished {
+impl Left {
+    fn count(ev: &Evidence, why: impl Fn(Unfinished) -> bool) -> Left {
+        let left = |o: &dyn Outcome| o.unfinished().is_some_and(&why);
+        Left {
             queries: ev
                 .dns
                 .names
                 .iter()
                 .flat_map(|n| [&n.a, &n.aaaa])
-                .filter(|q| **q == query)
+                .filter(|q| left(*q))
                 .count(),
-            connects: ev.tcp.attempts.iter().filter(|a| a.outcome == tcp).count()
-                + ev.tls.handshakes.iter().filter(|h| h.result == tls).count(),
-            times: ev.clock.ntp.iter().filter(|s| s.outcome == ntp).count(),
+            connects: ev.tcp.attempts.iter().filter(|a| left(&a.outcome)).count()
+                + ev.tls.handshakes.iter().filter(|h| left(&h.result)).count(),
+            times: ev.clock.ntp.iter().filter(|s| left(&s.outcome)).count()
+                + ev.clock
+                    .http_date
+                    .iter()
+                    .filter(|s| left(&s.outcome))
+                    .count(),
         }
     }
 }
@@ -64,23 +49,20 @@ fn deciding_unfinished(facts: &Facts) -> Vec<String> {
             left.push(format!("{}: lookup unfinished", name.spec.host));
         }
     }
-    let unfinished_tcp =
-        |o: &TcpOutcome| matches!(o, TcpOutcome::DeadlineReached | TcpOutcome::Interrupted);
     for a in ev
         .tcp
         .attempts
         .iter()
-        .filter(|a| a.origin.drives_verdict() && unfinished_tcp(&a.outcome))
+        .filter(|a| a.origin.drives_verdict() && a.outcome.unfinished().is_some())
     {
         left.push(format!("{}:{}: connect unfinished", a.addr, a.port));
     }
-    for h in ev.tls.handshakes.iter().filter(|h| {
-        h.origin.drives_verdict()
-            && matches!(
-                h.result,
-                HandshakeResult::DeadlineReached | HandshakeResult::Interrupted
-            )
-    }) {
+    for h in ev
+        .tls
+        .handshakes
+        .iter()
+        .filter(|h| h.origin.drives_verdict() && h.result.unfinished().is_some())
+    {
         left.push(format!(
             "{} [{}]:{}: handshake unfinished",
             h.sni, h.addr, h.port
@@ -108,11 +90,11 @@ pub(super) fn interrupted(facts: &Facts) -> Vec<Cause> {
     let Some(signal) = &ev.interrupted else {
         return Vec::new();
     };
-    let Unfinished {
+    let Left {
         queries,
         connects,
         times,
-    } = Unfinished::count(ev, Halted::Signal);
+    } = Left::count(ev, |why| why == Unfinished::Interrupted);
     let (severity, left) = weight(facts);
     vec![
         Cause::new(crate::causes::RUN_INTERRUPTED.id(), severity, 1.0)
@@ -147,12 +129,9 @@ pub(super) fn incomplete(facts: &Facts) -> Vec<Cause> {
     }
     // Outcomes a signal leaves, in a report that records no signal (cut short, or edited),
     // are unfinished all the same.
-    let deadline = Unfinished::count(ev, Halted::Deadline);
-    let signal = Unfinished::count(ev, Halted::Signal);
-    let (queries, connects) = (
-        deadline.queries + signal.queries,
-        deadline.connects + signal.connects,
-    );
+    let Left {
+        queries, connects, ..
+    } = Left::count(ev, |_| true);
     let (severity, left) = weight(facts);
     if queries + connects == 0 && left.is_empty() {
         return Vec::new();
@@ -239,7 +218,7 @@ pub(super) fn not_judged(facts: &Facts, checks: &[Check]) -> Option<Cause> {
 mod tests {
     use super::super::testing::*;
     use super::super::{Verdict, diagnose};
-    use crate::evidence::TcpOutcome;
+    use crate::evidence::{TcpOutcome, Unfinished};
 
     /// Nothing that decides was judged: blocking, first, with each check's reason; a run with
     /// one deciding check judged, or with no destination but host checks judged, is not.
@@ -295,7 +274,11 @@ mod tests {
     #[test]
     fn abandoned_probes_are_not_a_pass() {
         let mut ev = healthy();
-        set_port(&mut ev, 9000, TcpOutcome::DeadlineReached);
+        set_port(
+            &mut ev,
+            9000,
+            TcpOutcome::Unfinished(Unfinished::DeadlineReached),
+        );
         let d = diagnose(&ev);
         assert_eq!(d.verdict, Verdict::Blocked);
         assert_eq!(d.causes[0].id, "run.incomplete");
@@ -318,14 +301,22 @@ mod tests {
         use crate::evidence::{NtpOutcome, QueryOutcome};
         let mut ev = healthy();
         ev.interrupted = Some("SIGINT".into());
-        set_port(&mut ev, 443, TcpOutcome::Interrupted);
-        set_port(&mut ev, 9000, TcpOutcome::Interrupted);
+        set_port(
+            &mut ev,
+            443,
+            TcpOutcome::Unfinished(Unfinished::Interrupted),
+        );
+        set_port(
+            &mut ev,
+            9000,
+            TcpOutcome::Unfinished(Unfinished::Interrupted),
+        );
         for name in &mut ev.dns.names {
-            name.a = QueryOutcome::Interrupted;
-            name.aaaa = QueryOutcome::Interrupted;
+            name.a = QueryOutcome::Unfinished(Unfinished::Interrupted);
+            name.aaaa = QueryOutcome::Unfinished(Unfinished::Interrupted);
         }
         for sample in &mut ev.clock.ntp {
-            sample.outcome = NtpOutcome::Interrupted;
+            sample.outcome = NtpOutcome::Unfinished(Unfinished::Interrupted);
         }
         let d = diagnose(&ev);
         assert_eq!(d.causes[0].id, "run.interrupted", "{:?}", d.causes);

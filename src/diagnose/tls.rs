@@ -363,13 +363,9 @@ pub(super) fn check(facts: &Facts) -> Check {
             _ => None,
         });
         let unfinished = !handshakes.is_empty()
-            && handshakes.iter().all(|h| {
-                matches!(
-                    h.result,
-                    crate::evidence::HandshakeResult::DeadlineReached
-                        | crate::evidence::HandshakeResult::Interrupted
-                )
-            });
+            && handshakes
+                .iter()
+                .all(|h| matches!(h.result, crate::evidence::HandshakeResult::Unfinished(_)));
         check.reason = Some(match unjudged {
             Some(why) => format!("not judged: {why}"),
             None if handshakes.is_empty() => "no TLS destination (no address resolved)".into(),

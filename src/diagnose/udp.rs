@@ -22,8 +22,7 @@ fn line(p: &UdpProbe) -> String {
         UdpOutcome::NoAnswer { ms } => format!("no answer in {ms} ms"),
         UdpOutcome::Refused { .. } => "ICMP port unreachable".into(),
         UdpOutcome::Unreachable { detail } | UdpOutcome::Other { detail } => detail.clone(),
-        UdpOutcome::DeadlineReached => "still waiting at the deadline".into(),
-        UdpOutcome::Interrupted => "interrupted".into(),
+        UdpOutcome::Unfinished(why) => why.label().into(),
     };
     format!("{}:{} (UDP) {what}", p.addr, p.port)
 }

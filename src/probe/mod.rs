@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use crate::evidence::{
     DateOutcome, DateSample, DnsEvidence, EchoOutcome, EchoSample, Evidence, FollowUp,
     HandshakeResult, NameResolution, NtpOutcome, NtpSample, QueryOutcome, TcpAttempt, TcpEvidence,
-    TcpOutcome, TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe,
+    TcpOutcome, TlsEvidence, TlsHandshake, UdpEvidence, UdpOutcome, UdpProbe, Unfinished,
 };
 use crate::plan::proxy::{Proxy, ProxyAddr, ProxyHost};
 use crate::plan::schedule::{Change, Schedule, Step, TlsStep};
@@ -118,7 +118,7 @@ enum Done {
     DebugPort(Option<bool>),
     /// A follow-up of the handshake to (address, port, name).
     FollowUp((std::net::IpAddr, u16, String), FollowUp),
-    Date(Option<DateSample>),
+    Date(DateSample),
     Ntp(NtpSample),
     Echo(EchoSample),
 }
@@ -162,7 +162,7 @@ impl Seen {
             }
             Done::FollowUp(key, follow_up) => self.follow_ups.push((key, follow_up)),
             Done::DebugPort(listening) => self.debug_port = listening,
-            Done::Date(sample) => self.dates.extend(sample),
+            Done::Date(sample) => self.dates.push(sample),
             Done::Ntp(sample) => {
                 self.ntp.push(sample);
                 progress.time_servers.fetch_add(1, Ordering::Relaxed);
@@ -328,7 +328,7 @@ impl Stop {
         }
     }
 
-    async fn reached(&self) -> Halt {
+    async fn reached(&self) -> Unfinished {
         let mut interrupted = self.interrupted.clone();
         let signal = async move {
             // A dropped sender means no interruption can come: wait for the deadline alone.
@@ -337,37 +337,17 @@ impl Stop {
             }
         };
         tokio::select! {
-            () = tokio::time::sleep_until(self.deadline) => Halt::Deadline,
-            () = signal => Halt::Signal,
+            () = tokio::time::sleep_until(self.deadline) => Unfinished::DeadlineReached,
+            () = signal => Unfinished::Interrupted,
         }
     }
 
     /// `work`'s output, or why probing had to stop first.
-    pub async fn within<F: Future>(&self, work: F) -> Result<F::Output, Halt> {
+    pub async fn within<F: Future>(&self, work: F) -> Result<F::Output, Unfinished> {
         tokio::select! {
             biased;
             out = work => Ok(out),
             halt = self.reached() => Err(halt),
-        }
-    }
-}
-
-/// Why a probe was stopped before it finished: the report tells the two apart, because a
-/// deadline says something about the network (or the profile) and a signal says nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Halt {
-    /// The run's overall deadline passed.
-    Deadline,
-    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run.
-    Signal,
-}
-
-impl Halt {
-    /// `deadline` or `interrupted`, whichever this halt was.
-    fn pick<T>(self, deadline: T, interrupted: T) -> T {
-        match self {
-            Halt::Deadline => deadline,
-            Halt::Signal => interrupted,
         }
     }
 }
@@ -411,7 +391,7 @@ impl Executor {
 
     /// `work` under the cap on probes in flight, ended by the deadline or a signal: the one
     /// wrapper every step goes through.
-    async fn bounded<F: Future>(&self, work: F) -> Result<F::Output, Halt> {
+    async fn bounded<F: Future>(&self, work: F) -> Result<F::Output, Unfinished> {
         self.stop
             .within(async {
                 let _permit = self.permits.acquire().await.expect("never closed");
@@ -435,7 +415,10 @@ impl Executor {
                 addr: Err(format!(
                     "the proxy name in {} did not resolve before {}",
                     proxy.addr,
-                    halt.pick("the overall deadline", "the run was interrupted")
+                    match halt {
+                        Unfinished::DeadlineReached => "the overall deadline",
+                        Unfinished::Interrupted => "the run was interrupted",
+                    }
                 )),
                 label: proxy.label(),
             });
@@ -500,7 +483,7 @@ impl Executor {
         Done::Name(
             index,
             resolution.unwrap_or_else(|halt| {
-                let pending = halt.pick(QueryOutcome::DeadlineReached, QueryOutcome::Interrupted);
+                let pending = QueryOutcome::Unfinished(halt);
                 NameResolution {
                     host: host.clone(),
                     a: pending.clone(),
@@ -526,9 +509,7 @@ impl Executor {
             None => self
                 .bounded(tcp::connect(SocketAddr::new(addr, port), self.timeout))
                 .await
-                .unwrap_or_else(|halt| {
-                    halt.pick(TcpOutcome::DeadlineReached, TcpOutcome::Interrupted)
-                }),
+                .unwrap_or_else(TcpOutcome::Unfinished),
         };
         Done::Tcp(TcpAttempt {
             addr,
@@ -542,7 +523,7 @@ impl Executor {
         let outcome = self
             .bounded(udp::probe(addr, port, self.timeout))
             .await
-            .unwrap_or_else(|halt| halt.pick(UdpOutcome::DeadlineReached, UdpOutcome::Interrupted));
+            .unwrap_or_else(UdpOutcome::Unfinished);
         Done::Udp(UdpProbe {
             addr,
             port,
@@ -574,10 +555,7 @@ impl Executor {
                 sni,
                 origin,
                 class,
-                result: halt.pick(
-                    HandshakeResult::DeadlineReached,
-                    HandshakeResult::Interrupted,
-                ),
+                result: HandshakeResult::Unfinished(halt),
                 chain: Vec::new(),
                 verification: None,
                 local_time: chrono::Utc::now().timestamp(),
@@ -594,20 +572,22 @@ impl Executor {
         let result = self
             .bounded(tls::follow_up(target, change, self.timeout, &verifiers))
             .await
-            .unwrap_or_else(|halt| {
-                halt.pick(
-                    HandshakeResult::DeadlineReached,
-                    HandshakeResult::Interrupted,
-                )
-            });
+            .unwrap_or_else(HandshakeResult::Unfinished);
         Done::FollowUp(key, FollowUp { change, result })
     }
 
     async fn date(&self, step: TlsStep) -> Done {
         let target = self.target(step).await;
         let verifiers = self.verifiers();
+        let (host, addr) = (target.sni.clone(), target.addr);
         let sample = self.bounded(date(&target, self.timeout, &verifiers)).await;
-        Done::Date(sample.ok().flatten())
+        // An estimate the run stopped is recorded as unfinished, never dropped: a clock check
+        // with fewer samples than it asked for says why.
+        Done::Date(sample.unwrap_or_else(|halt| DateSample {
+            host,
+            addr,
+            outcome: DateOutcome::Unfinished(halt),
+        }))
     }
 
     async fn sntp(&self, server: crate::plan::NtpServerPlan) -> Done {
@@ -619,7 +599,7 @@ impl Executor {
             origin: server.origin,
             source: server.source.clone(),
             addr: None,
-            outcome: halt.pick(NtpOutcome::DeadlineReached, NtpOutcome::Interrupted),
+            outcome: NtpOutcome::Unfinished(halt),
         }))
     }
 
@@ -637,26 +617,16 @@ impl Executor {
                 via,
             ))
             .await;
-        Done::Echo(sample.unwrap_or_else(|halt| {
-            EchoSample {
-                host: host.to_string(),
-                addr: None,
-                outcome: EchoOutcome::Failed {
-                    detail: halt
-                        .pick("still waiting at the overall deadline", "interrupted")
-                        .into(),
-                },
-            }
+        Done::Echo(sample.unwrap_or_else(|halt| EchoSample {
+            host: host.to_string(),
+            addr: None,
+            outcome: EchoOutcome::Unfinished(halt),
         }))
     }
 }
 
 /// An HTTPS `Date` estimate from `target` (htpdate's method).
-async fn date(
-    target: &tls::Target,
-    timeout: Duration,
-    verifiers: &tls::Verifiers,
-) -> Option<DateSample> {
+async fn date(target: &tls::Target, timeout: Duration, verifiers: &tls::Verifiers) -> DateSample {
     let started = std::time::Instant::now();
     match tls::open_any(target, timeout, verifiers).await {
         Ok(stream) => {
@@ -668,13 +638,24 @@ async fn date(
                 chrono::Utc::now(),
                 connect_rtt,
             );
-            tokio::time::timeout(timeout, exchange).await.ok()
+            tokio::time::timeout(timeout, exchange)
+                .await
+                .unwrap_or_else(|_| DateSample {
+                    host: target.sni.clone(),
+                    addr: target.addr,
+                    outcome: DateOutcome::Failed {
+                        detail: format!(
+                            "no Date header within {}",
+                            humantime::format_duration(timeout)
+                        ),
+                    },
+                })
         }
-        Err(detail) => Some(DateSample {
+        Err(detail) => DateSample {
             host: target.sni.clone(),
             addr: target.addr,
             outcome: DateOutcome::Failed { detail },
-        }),
+        },
     }
 }
 
