@@ -69,14 +69,19 @@ pub fn write(
         }
     }
     for (i, log) in report.evidence.plan.logs.iter().enumerate() {
-        if let Ok(text) = crate::probe::rootfs::read_log(
-            Path::new(log),
-            crate::probe::rootfs::LOG_CAP,
-            crate::probe::rootfs::PIPE_WINDOW,
-        ) {
+        // The connector's own log inside the root, as a chroot would; a --log file as named.
+        let read = crate::probe::rootfs::host_path(log).and_then(|path| {
+            crate::probe::rootfs::read_log(
+                &path,
+                crate::probe::rootfs::LOG_CAP,
+                crate::probe::rootfs::PIPE_WINDOW,
+            )
+        });
+        if let Ok(text) = read {
             let lines: Vec<&str> = text.lines().collect();
             let tail = lines[lines.len().saturating_sub(log_lines)..].join("\n");
-            let name = Path::new(log)
+            let name = log
+                .rel
                 .file_name()
                 .map_or_else(|| format!("log-{i}"), |n| n.to_string_lossy().into_owned());
             entries.push((format!("logs/{i}-{name}"), scrub(&tail) + "\n"));

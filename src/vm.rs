@@ -7,6 +7,66 @@
 //! bundle collects [`CONFIG_FILES`]; everything else a run reads is in [`NOT_COLLECTED`] with
 //! the reason, and a test checks that every file a run reads is one or the other.
 
+use std::path::{Path, PathBuf};
+
+/// A file of the inspected system: the root it lives under (`--root`) and its path inside it.
+/// The plan names files this way and the probes read them this way, inside the root as a
+/// chroot would; the two halves are never joined and split again. On the wire it is the joined
+/// path, as reports have always carried it; a path read back from a report is shown, never
+/// read, so it comes back whole under `/`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(into = "String", from = "String")]
+pub struct VmPath {
+    /// The inspected system's root: `/`, or a mounted image.
+    pub root: PathBuf,
+    /// The path inside it (relative, or absolute as the inspected system writes it).
+    pub rel: PathBuf,
+}
+
+impl VmPath {
+    /// `rel` under `root`.
+    pub fn new(root: impl Into<PathBuf>, rel: impl Into<PathBuf>) -> VmPath {
+        VmPath {
+            root: root.into(),
+            rel: rel.into(),
+        }
+    }
+
+    /// A file of this host, named by the user (`--log`): under `/`, whatever `--root` says.
+    pub fn host(path: impl Into<PathBuf>) -> VmPath {
+        VmPath::new("/", path)
+    }
+
+    /// The one joined path, for people and for the report.
+    pub fn joined(&self) -> PathBuf {
+        if self.root == Path::new("/") && self.rel.is_absolute() {
+            return self.rel.clone();
+        }
+        self.root
+            .join(self.rel.strip_prefix("/").unwrap_or(&self.rel))
+    }
+}
+
+impl std::fmt::Display for VmPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.joined().display())
+    }
+}
+
+impl From<VmPath> for String {
+    fn from(path: VmPath) -> String {
+        path.to_string()
+    }
+}
+
+impl From<String> for VmPath {
+    fn from(path: String) -> VmPath {
+        VmPath::host(path)
+    }
+}
+
 /// The resolver configuration.
 pub const RESOLV_CONF: &str = "etc/resolv.conf";
 /// systemd-resolved's stub file, which `etc/resolv.conf` usually links to.
@@ -162,6 +222,24 @@ pub const NOT_COLLECTED: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vm_path_is_joined_once_and_is_its_joined_path_on_the_wire() {
+        for (root, rel, joined) in [
+            ("/", RESOLV_CONF, "/etc/resolv.conf"),
+            ("/mnt/vm", RESOLV_CONF, "/mnt/vm/etc/resolv.conf"),
+            ("/mnt/vm", "/etc/pki/tls/cert.pem", "/mnt/vm/etc/pki/tls/cert.pem"),
+            ("/", "/tmp/connector.log", "/tmp/connector.log"),
+        ] {
+            let path = VmPath::new(root, rel);
+            assert_eq!(path.to_string(), joined);
+            let wire = serde_json::to_value(&path).unwrap();
+            assert_eq!(wire, serde_json::json!(joined));
+            // Read back from a report, it is shown the same (and never read).
+            let back: VmPath = serde_json::from_value(wire).unwrap();
+            assert_eq!(back.to_string(), joined);
+        }
+    }
 
     #[test]
     fn every_path_is_relative_and_listed_once() {

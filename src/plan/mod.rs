@@ -164,8 +164,8 @@ pub struct TrustFile {
 pub enum ResolverPlan {
     /// The nameservers of this resolv.conf (under `--root`), as the connector itself would.
     System {
-        /// Path of the resolv.conf read.
-        path: String,
+        /// The resolv.conf read.
+        path: crate::vm::VmPath,
     },
     /// One server named with `--dns-server`.
     Explicit {
@@ -271,9 +271,9 @@ pub struct Plan {
     /// does not).
     #[serde(default = "crate::profile::yes")]
     pub private_apps: bool,
-    /// System trust bundles to read, already under `--root`.
+    /// System trust bundles to read, under `--root`.
     #[serde(default)]
-    pub system_trust: Vec<String>,
+    pub system_trust: Vec<crate::vm::VmPath>,
     /// Extra anchors declared with `--trust`.
     #[serde(default)]
     pub trust: Vec<TrustFile>,
@@ -299,9 +299,10 @@ pub struct Plan {
     /// The host checks' expectations; `None` when the profile has none.
     #[serde(default)]
     pub host: Option<HostSpec>,
-    /// Connector logs to triage: `--log` files, then the connector's own log when it exists.
+    /// Connector logs to triage: `--log` files (this host's), then the connector's own log
+    /// (under `--root`) when it exists.
     #[serde(default)]
-    pub logs: Vec<String>,
+    pub logs: Vec<crate::vm::VmPath>,
     /// The known log lines they are matched against.
     #[serde(default)]
     pub log_patterns: Vec<LogPattern>,
@@ -379,7 +380,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, system: &SystemConfig, roo
     let resolver = match overrides.dns_server {
         Some(server) => ResolverPlan::Explicit { server },
         None => ResolverPlan::System {
-            path: root.join(crate::vm::RESOLV_CONF).display().to_string(),
+            path: crate::vm::VmPath::new(root, crate::vm::RESOLV_CONF),
         },
     };
     let mut timeouts = profile.timeouts;
@@ -404,7 +405,7 @@ pub fn plan(profile: &Profile, overrides: &Overrides, system: &SystemConfig, roo
             .tls
             .system_trust
             .iter()
-            .map(|rel| root.join(rel).display().to_string())
+            .map(|rel| crate::vm::VmPath::new(root, rel))
             .collect(),
         address_sni: profile
             .names
@@ -430,10 +431,11 @@ pub fn plan(profile: &Profile, overrides: &Overrides, system: &SystemConfig, roo
         logs: overrides
             .logs
             .iter()
-            .cloned()
-            .chain(std::iter::once(
-                root.join(crate::vm::CONNECTOR_LOG).display().to_string(),
-            ))
+            .map(crate::vm::VmPath::host)
+            .chain(std::iter::once(crate::vm::VmPath::new(
+                root,
+                crate::vm::CONNECTOR_LOG,
+            )))
             .collect(),
         log_patterns: crate::profile::log_patterns(),
     }
@@ -646,7 +648,7 @@ mod tests {
         assert_eq!(
             plan.resolver,
             ResolverPlan::System {
-                path: "/mnt/vm/etc/resolv.conf".into()
+                path: crate::vm::VmPath::new("/mnt/vm", crate::vm::RESOLV_CONF)
             }
         );
         assert_eq!(plan.fixed_ports, vec![443, 9000]);

@@ -80,28 +80,23 @@ pub fn configuration(plan: &ResolverPlan) -> (ResolverState, Vec<SocketAddr>) {
     }
 }
 
-/// The system resolver configuration: what it says, and the servers to ask.
-fn read_resolv_conf(path: &str) -> (ResolverState, Vec<SocketAddr>) {
-    // The plan names it as `<root>/etc/resolv.conf`: read inside that root, as a chroot would
-    // (an image's resolv.conf is often a link to /run/systemd/resolve/stub-resolv.conf).
-    let (root, rel) = match path.strip_suffix(crate::vm::RESOLV_CONF) {
-        Some(root) if !root.is_empty() => (root, crate::vm::RESOLV_CONF),
-        _ => ("/", path),
-    };
-    let bytes = match super::rootfs::RootFs::new(std::path::Path::new(root))
-        .read(rel, super::rootfs::CONFIG_CAP)
-    {
-        Ok(text) => text.into_bytes(),
-        Err(e) => {
-            return (
-                ResolverState::Unreadable {
-                    path: path.into(),
-                    error: e.to_string(),
-                },
-                Vec::new(),
-            );
-        }
-    };
+/// The system resolver configuration: what it says, and the servers to ask. Read inside the
+/// root, as a chroot would (an image's resolv.conf is often a link to
+/// /run/systemd/resolve/stub-resolv.conf).
+fn read_resolv_conf(path: &crate::vm::VmPath) -> (ResolverState, Vec<SocketAddr>) {
+    let bytes =
+        match super::rootfs::RootFs::new(&path.root).read(&path.rel, super::rootfs::CONFIG_CAP) {
+            Ok(text) => text.into_bytes(),
+            Err(e) => {
+                return (
+                    ResolverState::Unreadable {
+                        path: path.to_string(),
+                        error: e.to_string(),
+                    },
+                    Vec::new(),
+                );
+            }
+        };
     // Lenient like glibc: a bad line is skipped, the rest still counts.
     let (conf, _errors) = resolv_conf::Config::parse_with_errors(&bytes);
     let servers: Vec<SocketAddr> = conf
@@ -110,10 +105,15 @@ fn read_resolv_conf(path: &str) -> (ResolverState, Vec<SocketAddr>) {
         .map(|ip| SocketAddr::new(IpAddr::from(ip), 53))
         .collect();
     if servers.is_empty() {
-        return (ResolverState::NoNameserver { path: path.into() }, servers);
+        return (
+            ResolverState::NoNameserver {
+                path: path.to_string(),
+            },
+            servers,
+        );
     }
     let state = ResolverState::Configured {
-        source: path.into(),
+        source: path.to_string(),
         nameservers: servers.iter().map(ToString::to_string).collect(),
         no_route: unroutable(&servers),
     };
@@ -275,7 +275,7 @@ mod tests {
     fn state_of(contents: &str) -> ResolverState {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(contents.as_bytes()).unwrap();
-        read_resolv_conf(file.path().to_str().unwrap()).0
+        read_resolv_conf(&crate::vm::VmPath::host(file.path())).0
     }
 
     #[test]
@@ -295,7 +295,11 @@ mod tests {
             ResolverState::NoNameserver { .. }
         ));
         assert!(matches!(
-            read_resolv_conf("/nonexistent/etc/resolv.conf").0,
+            read_resolv_conf(&crate::vm::VmPath::new(
+                "/nonexistent",
+                crate::vm::RESOLV_CONF
+            ))
+            .0,
             ResolverState::Unreadable { .. }
         ));
     }

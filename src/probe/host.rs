@@ -26,7 +26,7 @@ const EXCERPT: usize = 240;
 pub fn inspect(
     root: &Path,
     spec: &HostSpec,
-    logs: &[String],
+    logs: &[crate::vm::VmPath],
     patterns: &[LogPattern],
     debug_port: Option<bool>,
 ) -> HostEvidence {
@@ -55,7 +55,7 @@ pub fn inspect(
             // The key's token, read once for every log.
             let secrets = secrets(root);
             logs.iter()
-                .map(|path| scan_log(Path::new(path), patterns, &secrets))
+                .map(|path| scan_log(path, patterns, &secrets))
                 .collect()
         },
     }
@@ -389,22 +389,24 @@ pub fn secrets(root: &Path) -> crate::secrets::Secrets {
 
 /// The known lines of one log file, with the key's contents scrubbed from the excerpts.
 pub fn scan_log(
-    path: &Path,
+    path: &crate::vm::VmPath,
     patterns: &[LogPattern],
     secrets: &crate::secrets::Secrets,
 ) -> LogFile {
-    let text =
-        match super::rootfs::read_log(path, super::rootfs::LOG_CAP, super::rootfs::PIPE_WINDOW) {
-            Ok(text) => text,
-            Err(e) => {
-                return LogFile {
-                    path: path.display().to_string(),
-                    error: Some(e.to_string()),
-                    findings: Vec::new(),
-                    counts: Default::default(),
-                };
-            }
-        };
+    let read = super::rootfs::host_path(path).and_then(|host| {
+        super::rootfs::read_log(&host, super::rootfs::LOG_CAP, super::rootfs::PIPE_WINDOW)
+    });
+    let text = match read {
+        Ok(text) => text,
+        Err(e) => {
+            return LogFile {
+                path: path.to_string(),
+                error: Some(e.to_string()),
+                findings: Vec::new(),
+                counts: Default::default(),
+            };
+        }
+    };
     // Every match counted; only the latest few of each pattern kept as excerpts (2 million
     // matching lines once made a 500 MB report).
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
@@ -432,7 +434,7 @@ pub fn scan_log(
     let mut findings: Vec<LogFinding> = kept.into_values().flatten().collect();
     findings.sort_by_key(|f| f.line);
     LogFile {
-        path: path.display().to_string(),
+        path: path.to_string(),
         error: None,
         findings,
         counts,
@@ -526,7 +528,11 @@ type=AVC msg=audit(1700000001.1:43): avc:  denied  { read } for  pid=12 comm=\"s
         let line = "zpa-connector: DNS resolution failed for api.private.zscaler.com\n";
         std::fs::write(&path, line.repeat(10_000)).unwrap();
         let patterns = crate::profile::log_patterns();
-        let log = scan_log(&path, &patterns, &crate::secrets::Secrets::default());
+        let log = scan_log(
+            &crate::vm::VmPath::host(&path),
+            &patterns,
+            &crate::secrets::Secrets::default(),
+        );
         assert_eq!(log.counts["dns_failure"], 10_000);
         assert_eq!(log.findings.len(), EXCERPTS_PER_PATTERN);
         assert_eq!(

@@ -239,11 +239,13 @@ async fn local(plan: &Plan, evidence: &mut Evidence, debug_port: Option<bool>) {
     let root = std::path::Path::new(&plan.root);
     if let Some(spec) = &plan.host {
         // The connector's own log only when it exists; a --log file that does not is news.
-        let default_log = root.join(crate::vm::CONNECTOR_LOG).display().to_string();
-        let logs: Vec<String> = plan
+        let default_log = crate::vm::VmPath::new(root, crate::vm::CONNECTOR_LOG);
+        let logs: Vec<crate::vm::VmPath> = plan
             .logs
             .iter()
-            .filter(|l| **l != default_log || std::path::Path::new(l).exists())
+            .filter(|l| {
+                **l != default_log || rootfs::RootFs::new(root).exists(crate::vm::CONNECTOR_LOG)
+            })
             .cloned()
             .collect();
         evidence.host = host::inspect(root, spec, &logs, &plan.log_patterns, debug_port);

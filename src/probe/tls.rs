@@ -96,11 +96,11 @@ impl Verifiers {
     pub fn new(plan: &Plan, anchors: &[Anchor]) -> Verifiers {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let (system, store) = match plan.system_trust.iter().find_map(|path| {
-            // Under the root, as a chroot would (RHEL's bundle is a link into /etc/pki).
-            let root = std::path::Path::new(&plan.root);
-            let rel = std::path::Path::new(path).strip_prefix(root).ok()?;
-            // A CA bundle is a few hundred KiB; 16 MiB is far past any real one.
-            let text = super::rootfs::RootFs::new(root).read(rel, 16 << 20).ok()?;
+            // Under the root, as a chroot would (RHEL's bundle is a link into /etc/pki). A CA
+            // bundle is a few hundred KiB; 16 MiB is far past any real one.
+            let text = super::rootfs::RootFs::new(&path.root)
+                .read(&path.rel, 16 << 20)
+                .ok()?;
             Some((path, text.into_bytes()))
         }) {
             Some((path, bytes)) => {
@@ -110,7 +110,7 @@ impl Verifiers {
                 (
                     verifier(roots, &provider),
                     StoreState::Loaded {
-                        path: path.clone(),
+                        path: path.to_string(),
                         anchors,
                     },
                 )
@@ -119,7 +119,7 @@ impl Verifiers {
             None => (
                 None,
                 StoreState::Missing {
-                    tried: plan.system_trust.clone(),
+                    tried: plan.system_trust.iter().map(ToString::to_string).collect(),
                 },
             ),
         };
