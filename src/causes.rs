@@ -48,7 +48,7 @@ impl Severity {
 }
 
 /// Which part of the path a cause is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// Routes, firewalls, ports.
@@ -93,6 +93,26 @@ impl Family {
             Family::Flavour => "flavour",
             Family::Feed => "feed",
             Family::Run => "run",
+        }
+    }
+
+    /// The id prefixes it owns: its own name, and the older names kept on the wire because
+    /// `--ignore` lines and saved reports carry them (`ntp.blocked` is about the clock,
+    /// `selinux.*` about the host). One taxonomy: an id's prefix names exactly one family.
+    pub fn prefixes(self) -> &'static [&'static str] {
+        match self {
+            Family::Clock => &["clock", "ntp"],
+            Family::Host => &["host", "selinux"],
+            Family::Egress => &["egress"],
+            Family::Dns => &["dns"],
+            Family::Proxy => &["proxy"],
+            Family::Tls => &["tls"],
+            Family::Key => &["key"],
+            Family::Connector => &["connector"],
+            Family::Gateway => &["gateway"],
+            Family::Flavour => &["flavour"],
+            Family::Feed => &["feed"],
+            Family::Run => &["run"],
         }
     }
 }
@@ -358,6 +378,26 @@ kinds! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An id's prefix names its family, and no prefix is claimed twice.
+    #[test]
+    fn every_id_prefix_names_its_family() {
+        for kind in CATALOGUE {
+            let prefix = kind.id.split('.').next().unwrap();
+            assert!(
+                kind.family.prefixes().contains(&prefix),
+                "{} is in family {} but its prefix is {prefix}",
+                kind.id,
+                kind.family.label()
+            );
+            let owners = CATALOGUE
+                .iter()
+                .map(|k| k.family)
+                .filter(|f| f.prefixes().contains(&prefix))
+                .collect::<std::collections::BTreeSet<_>>();
+            assert_eq!(owners.len(), 1, "{prefix} is claimed by {owners:?}");
+        }
+    }
 
     /// given → known, or the suggestion.
     #[test]

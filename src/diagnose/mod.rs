@@ -22,7 +22,7 @@ mod proxy;
 mod run;
 mod tls;
 mod udp;
-mod zen;
+mod feed;
 
 use std::net::IpAddr;
 
@@ -201,7 +201,7 @@ const RULES: &[Rule] = &[
     clock::unsynchronised,
     tls::inspection_on_path,
     dns::outside_zen,
-    zen::stale,
+    feed::stale,
     flavour::no_private_apps,
     gateway::forwarding_off,
     run::interrupted,
