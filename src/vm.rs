@@ -228,7 +228,11 @@ mod tests {
         for (root, rel, joined) in [
             ("/", RESOLV_CONF, "/etc/resolv.conf"),
             ("/mnt/vm", RESOLV_CONF, "/mnt/vm/etc/resolv.conf"),
-            ("/mnt/vm", "/etc/pki/tls/cert.pem", "/mnt/vm/etc/pki/tls/cert.pem"),
+            (
+                "/mnt/vm",
+                "/etc/pki/tls/cert.pem",
+                "/mnt/vm/etc/pki/tls/cert.pem",
+            ),
             ("/", "/tmp/connector.log", "/tmp/connector.log"),
         ] {
             let path = VmPath::new(root, rel);

@@ -12,6 +12,7 @@ mod clock;
 mod coverage;
 mod dns;
 mod egress;
+mod feed;
 mod flavour;
 mod gateway;
 mod host;
@@ -22,7 +23,6 @@ mod proxy;
 mod run;
 mod tls;
 mod udp;
-mod feed;
 
 use std::net::IpAddr;
 

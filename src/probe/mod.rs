@@ -78,7 +78,7 @@ pub async fn run(
     let mut schedule = Schedule::new(plan);
     let mut running = JoinSet::new();
     for step in schedule.start() {
-        running.spawn(exec.clone().carry_out(step));
+        spawn(&mut running, &exec, step);
     }
     let mut seen = Seen::new(plan.names.len());
     while let Some(joined) = running.join_next().await {
@@ -86,7 +86,7 @@ pub async fn run(
         // Each name's connects start the moment its answer arrives.
         if let Done::Name(index, resolution) = &done {
             for step in schedule.answered(*index, &resolution.addresses()) {
-                running.spawn(exec.clone().carry_out(step));
+                spawn(&mut running, &exec, step);
             }
         }
         // A handshake TCP reached but something cut off: the follow-ups that tell what.
@@ -94,7 +94,7 @@ pub async fn run(
             && handshake.result.cut_off()
         {
             for step in schedule.cut_off(asked) {
-                running.spawn(exec.clone().carry_out(step));
+                spawn(&mut running, &exec, step);
             }
         }
         seen.record(done, progress);
@@ -105,6 +105,21 @@ pub async fn run(
     evidence.tcp.deadline_ms = u64::try_from(overall.as_millis()).unwrap_or(u64::MAX);
     local(plan, &mut evidence, debug_port).await;
     evidence
+}
+
+/// Spawns one step. A connect, the step an audit has thousands of in flight at once, is a
+/// task of its own shape ([`Executor::connect_task`]): a task is as large as its future, and
+/// through [`Executor::carry_out`] each connect carried the room of the largest step.
+fn spawn(running: &mut JoinSet<Done>, exec: &Arc<Executor>, step: Step) {
+    match step {
+        Step::Connect {
+            addr,
+            port,
+            origin,
+            sinkhole,
+        } => running.spawn(exec.clone().connect_task(addr, port, origin, sinkhole)),
+        step => running.spawn(exec.clone().carry_out(step)),
+    };
 }
 
 /// What one step returned.
@@ -459,7 +474,11 @@ impl Executor {
                 port,
                 origin,
                 sinkhole,
-            } => self.connect(addr, port, origin, sinkhole).await,
+            } => {
+                self.clone()
+                    .connect_task(addr, port, origin, sinkhole)
+                    .await
+            }
             Step::Datagram { addr, port, origin } => {
                 Box::pin(self.datagram(addr, port, origin)).await
             }
@@ -496,8 +515,12 @@ impl Executor {
         )
     }
 
-    async fn connect(
-        &self,
+    /// One connect as a task: the cap, the deadline (or a signal) and the probe's own timeout
+    /// in one flat future. Through [`Executor::bounded`] and [`Stop::within`], two nested async
+    /// fns that each keep their argument beside the future they await, a connect's task was
+    /// several times the connect itself.
+    async fn connect_task(
+        self: Arc<Self>,
         addr: std::net::IpAddr,
         port: u16,
         origin: Origin,
@@ -508,10 +531,17 @@ impl Executor {
             Some(range) => TcpOutcome::NotRun {
                 reason: format!("answer is {range}, not a real destination"),
             },
-            None => self
-                .bounded(tcp::connect(SocketAddr::new(addr, port), self.timeout))
-                .await
-                .unwrap_or_else(TcpOutcome::Unfinished),
+            None => {
+                let dest = SocketAddr::new(addr, port);
+                tokio::select! {
+                    biased;
+                    outcome = async {
+                        let _permit = self.permits.acquire().await.expect("never closed");
+                        tcp::connect(dest, self.timeout).await
+                    } => outcome,
+                    halt = self.stop.reached() => TcpOutcome::Unfinished(halt),
+                }
+            }
         };
         Done::Tcp(TcpAttempt {
             addr,
@@ -706,9 +736,17 @@ mod tests {
             let (_tx, rx) = tokio::sync::watch::channel(false);
             let stop = super::Stop::new(tokio::time::Instant::now(), rx);
             let exec = std::sync::Arc::new(super::Executor::new(&plan, &[], 10, stop));
-            let task = exec.carry_out(crate::plan::schedule::Step::Resolve { index: 0 });
+            let task = exec
+                .clone()
+                .carry_out(crate::plan::schedule::Step::Resolve { index: 0 });
             let size = std::mem::size_of_val(&task);
             assert!(size <= 4096, "a step task is {size} bytes");
+            // The connect, thousands at once in an audit, is a flat task of its own.
+            let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+            let connect = exec.connect_task(ip, 9, crate::plan::Origin::Published, None);
+            let size = std::mem::size_of_val(&connect);
+            eprintln!("a connect task is {size} bytes");
+            assert!(size <= 1024, "a connect task is {size} bytes");
         });
     }
 }
