@@ -71,9 +71,9 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "\n| path | targets | zpa-preflight | probes reported | peak RSS | nmap -sT (same timeouts) | ratio | nmap -T5 |"
+        "\n| path | targets | zpa-preflight | probes reported | peak RSS | of which the JSON writer | nmap -sT (same timeouts) | ratio | nmap -T5 | nmap -T5 peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let paths =
         std::env::var("SCALE_PATHS").unwrap_or_else(|_| "dropped,refused,healthy,mixed".into());
     for path in paths.split(',') {
@@ -90,13 +90,16 @@ fn main() {
                 ),
                 None => ("not run (≈ 0.4 s per target)".into(), "—".into()),
             };
+            let mib = |kib: u64| kib as f64 / 1024.0;
             println!(
-                "| {path} | {n} | {} | {}/{} | {:.1} MiB | {nmap} | {ratio} | {} |",
+                "| {path} | {n} | {} | {}/{} | {:.1} MiB | {:.1} MiB | {nmap} | {ratio} | {} | {:.1} MiB |",
                 secs(row.tool),
                 row.reported,
                 2 * n,
-                row.rss_kib as f64 / 1024.0,
-                secs(row.nmap_fast)
+                mib(row.rss_kib),
+                mib(row.rss_kib.saturating_sub(row.rss_without_json_kib)),
+                secs(row.nmap_fast),
+                mib(row.nmap_fast_rss_kib)
             );
         }
     }
@@ -252,12 +255,16 @@ struct Row {
     tool: Duration,
     reported: usize,
     rss_kib: u64,
+    /// The same run printing Prometheus lines instead of the JSON document.
+    rss_without_json_kib: u64,
     nmap: Option<Duration>,
     nmap_fast: Duration,
+    nmap_fast_rss_kib: u64,
 }
 
 fn measure(lab: &Lab, profile: &str, targets: &[String], runs: usize, slow: bool) -> Row {
     let (mut tool, mut rss, mut nmap, mut fast) = (vec![], vec![], vec![], vec![]);
+    let (mut plain_rss, mut fast_rss) = (vec![], vec![]);
     let mut reported = usize::MAX;
     for _ in 0..runs {
         // Let the lab's server finish with the previous burst before the next one.
@@ -267,33 +274,56 @@ fn measure(lab: &Lab, profile: &str, targets: &[String], runs: usize, slow: bool
         rss.push(peak);
         reported = reported.min(probes);
         std::thread::sleep(Duration::from_millis(500));
+        plain_rss.push(tool_run_as(lab, profile, targets, "prometheus").1);
+        std::thread::sleep(Duration::from_millis(500));
         if slow {
-            nmap.push(nmap_run(
-                lab,
-                targets,
-                &[
-                    "--max-rtt-timeout",
-                    TIMEOUT,
-                    "--initial-rtt-timeout",
-                    TIMEOUT,
-                ],
-            ));
+            nmap.push(
+                nmap_run(
+                    lab,
+                    targets,
+                    &[
+                        "--max-rtt-timeout",
+                        TIMEOUT,
+                        "--initial-rtt-timeout",
+                        TIMEOUT,
+                    ],
+                )
+                .0,
+            );
         }
-        fast.push(nmap_run(lab, targets, &["-T5"]));
+        let (took, peak) = nmap_run(lab, targets, &["-T5"]);
+        fast.push(took);
+        fast_rss.push(peak);
     }
-    rss.sort_unstable();
+    let middle = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
     Row {
         tool: mid(tool),
         reported,
-        rss_kib: rss[rss.len() / 2],
+        rss_kib: middle(rss),
+        rss_without_json_kib: middle(plain_rss),
         nmap: (!nmap.is_empty()).then(|| mid(nmap)),
         nmap_fast: mid(fast),
+        nmap_fast_rss_kib: middle(fast_rss),
     }
 }
 
 /// One `check --target …` under GNU time: wall time, peak RSS (KiB), and how many probes were
 /// reported with a finished outcome (not abandoned at the deadline).
 fn tool_run(lab: &Lab, profile: &str, targets: &[String]) -> (Duration, u64, usize) {
+    tool_run_as(lab, profile, targets, "json")
+}
+
+/// [`tool_run`] printing `format`: `prometheus` (a few lines, read from the same report) beside
+/// `json` gives the JSON writer's share of the peak.
+fn tool_run_as(
+    lab: &Lab,
+    profile: &str,
+    targets: &[String],
+    format: &str,
+) -> (Duration, u64, usize) {
     let root = lab.root();
     let mut args = vec![
         "-v",
@@ -306,12 +336,16 @@ fn tool_run(lab: &Lab, profile: &str, targets: &[String]) -> (Duration, u64, usi
         "--timeout",
         TIMEOUT,
         "--format",
-        "json",
+        format,
     ];
     for t in targets {
         args.extend(["--target", t.as_str()]);
     }
     let run = lab.run_in_vm("/usr/bin/time", &args);
+    let rss = peak_rss(&run.stderr);
+    if format != "json" {
+        return (run.took, rss, 0);
+    }
     let report = run.json();
     let attempts = report["evidence"]["tcp"]["attempts"].as_array().unwrap();
     let finished = attempts
@@ -339,20 +373,26 @@ fn tool_run(lab: &Lab, profile: &str, targets: &[String]) -> (Duration, u64, usi
     if std::env::var_os("SCALE_DEBUG").is_some() {
         eprintln!("connects ≥ 1 s: {}", slow.join(", "));
     }
-    let rss = run
-        .stderr
+    (run.took, rss, finished)
+}
+
+/// GNU time's "Maximum resident set size", KiB.
+fn peak_rss(stderr: &str) -> u64 {
+    stderr
         .lines()
         .find_map(|l| {
             l.trim()
                 .strip_prefix("Maximum resident set size (kbytes): ")
         })
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (run.took, rss, finished)
+        .unwrap_or(0)
 }
 
-fn nmap_run(lab: &Lab, targets: &[String], extra: &[&str]) -> Duration {
+/// One nmap run under GNU time: wall time and peak RSS (KiB).
+fn nmap_run(lab: &Lab, targets: &[String], extra: &[&str]) -> (Duration, u64) {
     let mut args = vec![
+        "-v",
+        "nmap",
         "-sT",
         "-Pn",
         "-n",
@@ -365,9 +405,9 @@ fn nmap_run(lab: &Lab, targets: &[String], extra: &[&str]) -> Duration {
     ];
     args.extend_from_slice(extra);
     args.extend(targets.iter().map(String::as_str));
-    let run = lab.run_in_vm("nmap", &args);
+    let run = lab.run_in_vm("/usr/bin/time", &args);
     assert_eq!(run.code, 0, "nmap: {}", run.stderr);
-    run.took
+    (run.took, peak_rss(&run.stderr))
 }
 
 fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {

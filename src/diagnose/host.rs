@@ -1,5 +1,6 @@
-//! Host rules: SELinux, the VM's fitness, the provision key, the installed connector, and
-//! what the connector's own log says.
+//! Host rules: SELinux and the VM's fitness (`host.*`, `selinux.*`), and the host lines of
+//! the check list (the key's and the connector's included: what a VM holds). The key's rules
+//! are `key.rs`'s, the connector's `connector.rs`'s.
 //!
 //! "Unknown" stays unknown: a module store or audit log this tool could not read (not root)
 //! lowers a cause's confidence and says so; it is never read as "fine".
@@ -7,21 +8,12 @@
 use super::{Cause, Check, CheckStatus, Facts, Severity, list, status_of};
 use crate::evidence::{KeyState, Need, Selinux};
 
-fn spec<'a>(facts: &'a Facts) -> Option<&'a crate::profile::HostSpec> {
-    facts
-        .evidence
-        .plan
-        .host
-        .as_ref()
-        .filter(|_| facts.evidence.host.checked)
-}
-
 /// The CPU architectures Zscaler packages the App Connector for (`uname -m` spelling).
 const CONNECTOR_ARCHITECTURES: &[&str] = &["x86_64"];
 
 /// `selinux.denials_seen` and `selinux.blocks_connector`.
 pub(super) fn selinux(facts: &Facts) -> Vec<Cause> {
-    if spec(facts).is_none() {
+    if facts.host_spec().is_none() {
         return Vec::new();
     }
     let Selinux::Active {
@@ -103,7 +95,7 @@ pub(super) fn selinux(facts: &Facts) -> Vec<Cause> {
 
 /// `host.*`: the VM's size, system, upgrades and the permissions the connector needs.
 pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
-    let Some(spec) = spec(facts) else {
+    let Some(spec) = facts.host_spec() else {
         return Vec::new();
     };
     let host = &facts.evidence.host;
@@ -226,105 +218,6 @@ pub(super) fn fitness(facts: &Facts) -> Vec<Cause> {
     causes
 }
 
-/// `key.*` and `connector.not_running`.
-pub(super) fn connector(facts: &Facts) -> Vec<Cause> {
-    let Some(spec) = spec(facts) else {
-        return Vec::new();
-    };
-    let host = &facts.evidence.host;
-    let installed = host.connector.installed;
-    let mut causes = Vec::new();
-    let path = format!("/{}", crate::vm::PROVISION_KEY);
-    match &host.key {
-        KeyState::Missing if !host.connector.enrolled => causes.push(
-            Cause::new(
-                crate::causes::KEY_MISSING.id(),
-                if installed { Severity::Blocking } else { Severity::Info },
-                0.9,
-            )
-            .title("No provision key")
-            .detail(if installed {
-                format!("{path} does not exist: the installed connector has nothing to enroll with.")
-            } else {
-                format!("{path} does not exist yet: write it once this check passes, then start the connector.")
-            })
-            .evidence(vec![format!("{path}: no such file")])
-            .remedy(format!(
-                "Write the key from the ZPA admin portal to {path} (one line), `chmod 644`, then start zpa-connector."
-            )),
-        ),
-        KeyState::Unreadable { error } => causes.push(
-            Cause::new(crate::causes::KEY_UNREADABLE.id(), Severity::Blocking, 0.6)
-                .title("The provision key cannot be read")
-                .detail(format!("{path} exists but cannot be read here ({error}); run as root to check it."))
-                .evidence(vec![format!("{path}: {error}")])
-                .remedy(format!("`chmod 644 {path}`; run this check as root.")),
-        ),
-        KeyState::Present {
-            readable_by_connector,
-            world_writable,
-            malformed,
-            mode,
-            bytes,
-            lines,
-        } => {
-            let shape = format!("{path}: {bytes} bytes, {lines} line(s), mode {mode}");
-            if *readable_by_connector == Some(false) {
-                causes.push(
-                    Cause::new(crate::causes::KEY_UNREADABLE.id(), Severity::Blocking, 0.9)
-                        .title(format!("The {} user cannot read the provision key", spec.connector_user))
-                        .detail(format!("{path} is mode {mode}; the connector reads it as {}.", spec.connector_user))
-                        .evidence(vec![shape.clone()])
-                        .remedy(format!("`chmod 644 {path}` (Zscaler's documented mode)."))
-                );
-            }
-            if let Some(why) = malformed {
-                let empty = why == crate::evidence::KEY_EMPTY;
-                causes.push(
-                    Cause::new(
-                        crate::causes::KEY_MALFORMED.id(),
-                        if empty { Severity::Blocking } else { Severity::Warning },
-                        if empty { 0.95 } else { 0.6 },
-                    )
-                    .title("The provision key does not look like one")
-                    .detail(format!("The key file is {why} (its contents are never shown)."))
-                    .evidence(vec![shape.clone(), format!("shape: {why}")])
-                    .remedy("Paste the key again from the ZPA admin portal: one line, nothing else."),
-                );
-            }
-            if *world_writable {
-                causes.push(
-                    Cause::new(crate::causes::KEY_WORLD_WRITABLE.id(), Severity::Warning, 0.9)
-                        .title("Anyone on the VM can overwrite the provision key")
-                        .detail(format!("{path} is mode {mode}."))
-                        .evidence(vec![shape])
-                        .remedy(format!("`chmod 644 {path}`.")),
-                );
-            }
-        }
-        _ => {}
-    }
-    let c = &host.connector;
-    if installed && c.running == Some(false) {
-        causes.push(
-            Cause::new(
-                crate::causes::CONNECTOR_NOT_RUNNING.id(),
-                if c.enabled { Severity::Blocking } else { Severity::Warning },
-                0.8,
-            )
-            .title("The connector is installed but not running")
-            .detail(if c.enabled {
-                "zpa-connector is enabled but no process runs: it crashed or was stopped."
-            } else {
-                "zpa-connector is installed but neither enabled nor running."
-            })
-            .evidence(vec![format!("installed; enabled: {}; running: no", c.enabled)])
-            .remedy("`systemctl enable --now zpa-connector`, then `journalctl -u zpa-connector -f` (or this tool with --log)."),
-        );
-    }
-    causes
-}
-
 /// The SELinux, host and connector lines of the check list.
 pub(super) fn checks(facts: &Facts) -> Vec<Check> {
     let skipped = |id: &str, label: &str, reason: &str| Check {
@@ -334,7 +227,7 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
         summary: String::new(),
         reason: Some(reason.into()),
     };
-    if spec(facts).is_none() {
+    if facts.host_spec().is_none() {
         return vec![skipped("host", "Host", "this profile has no host checks")];
     }
     let host = &facts.evidence.host;
@@ -483,7 +376,13 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
         Check {
             id: "connector".into(),
             label: "Connector".into(),
-            status: status_of(&connector(facts)),
+            status: status_of(
+                &[
+                    super::key::provision_key(facts),
+                    super::connector::not_running(facts),
+                ]
+                .concat(),
+            ),
             summary: connector_summary.join(" · "),
             reason: None,
         },

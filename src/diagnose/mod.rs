@@ -9,20 +9,20 @@
 
 mod chain;
 mod clock;
-mod coverage;
+mod connector;
 mod dns;
 mod egress;
 mod feed;
 mod flavour;
 mod gateway;
 mod host;
+mod key;
 mod log;
 pub mod measures;
 mod middlebox;
 mod proxy;
 mod run;
 mod tls;
-mod udp;
 
 use std::net::IpAddr;
 
@@ -190,14 +190,15 @@ const RULES: &[Rule] = &[
     tls::intercepted,
     egress::port_blocked,
     // The audit: whole regions cut off on a port.
-    coverage::partial,
+    egress::coverage::partial,
     // UDP: a rejection warns, silence only informs.
-    udp::unanswered,
+    egress::udp::unanswered,
     host::selinux,
     // Time: a clock behind fails the key exchange even when every path is open.
     clock::skewed,
     clock::ntp_blocked,
-    host::connector,
+    key::provision_key,
+    connector::not_running,
     clock::unsynchronised,
     tls::inspection_on_path,
     dns::outside_zen,
@@ -228,7 +229,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let mut causes = merged;
     let mut checks = vec![dns::check(&facts)];
     checks.extend(egress::checks(&facts));
-    checks.extend(udp::checks(&facts));
+    checks.extend(egress::udp::checks(&facts));
     checks.push(tls::check(&facts));
     checks.push(clock::check(&facts));
     checks.extend(host::checks(&facts));
@@ -340,6 +341,16 @@ struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
+    /// The host checks' spec, when the host was inspected (the host, key and connector rules
+    /// have nothing to say otherwise).
+    fn host_spec(&self) -> Option<&'a crate::profile::HostSpec> {
+        self.evidence
+            .plan
+            .host
+            .as_ref()
+            .filter(|_| self.evidence.host.checked)
+    }
+
     fn new(evidence: &'a Evidence) -> Facts<'a> {
         let zen = &evidence.plan.zen;
         // Looked up by name, not searched: a fleet profile or a hostile report may hold

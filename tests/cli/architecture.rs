@@ -226,3 +226,86 @@ fn the_sibling_scanner_sees_every_form() {
     let text = "use super::{chain::Judgement, Facts};\nlet x = super::measures::dns(f); // super::tls\n#[cfg(test)]\nuse super::testing;";
     assert_eq!(sibling_uses(text), ["chain", "Facts", "measures"]);
 }
+
+/// The files of `src/diagnose/` that weigh causes of several families at once, and why; every
+/// other file is one family's rules, named after it (or inside its folder).
+const SHARED_JUDGEMENTS: &[(&str, &str)] = &[
+    ("mod", "the rule list, the facts and the ranking"),
+    ("testing", "the table tests' builders"),
+    (
+        "chain",
+        "who signed a chain: read by the TLS rules and the middlebox's",
+    ),
+    ("measures", "the numbers every output reads"),
+    (
+        "middlebox",
+        "what a cut-off handshake's follow-ups say, lowest layer first: egress.pmtu_blackhole \
+         before tls.sni_filtered and tls.version_filtered",
+    ),
+    (
+        "log",
+        "the connector's log lines, joined to the causes their patterns name",
+    ),
+];
+
+/// One taxonomy: a rule file named after a family (or in its folder) concludes that family's
+/// causes only, as `src/causes.rs` assigns them; `feed.stale` is in `feed.rs`, `key.malformed`
+/// in `key.rs`.
+#[test]
+fn each_rule_file_concludes_its_familys_causes_only() {
+    // Constant → family, from the catalogue's own definitions: `NAME = "id", Family, …`.
+    let catalogue = std::fs::read_to_string(repo("src/causes.rs")).unwrap();
+    let family_of: BTreeMap<String, String> = catalogue
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.trim().split_once(" = \"")?;
+            let (_, rest) = rest.split_once("\", ")?;
+            let family = rest.split(',').next()?.trim().to_lowercase();
+            name.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                .then(|| (name.to_string(), family))
+        })
+        .collect();
+    assert!(family_of.len() > 40, "{} causes read", family_of.len());
+    let families: std::collections::BTreeSet<&String> = family_of.values().collect();
+    let root = repo("src/diagnose");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut wrong = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&root).unwrap();
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        // A folder is its family's: egress/coverage.rs is egress's.
+        let owner = match rel.components().count() {
+            1 => stem.clone(),
+            _ => rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy()
+                .into_owned(),
+        };
+        if !families.contains(&owner) {
+            if !SHARED_JUDGEMENTS.iter().any(|(name, _)| *name == owner) {
+                wrong.push(format!(
+                    "src/diagnose/{}: named after no family; rename it, or declare it a shared judgement",
+                    rel.display()
+                ));
+            }
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for used in named_after(&text, "crate::causes::") {
+            if let Some(family) = family_of.get(&used)
+                && *family != owner
+            {
+                wrong.push(format!(
+                    "src/diagnose/{} ({owner}) concludes {used}, of family {family}",
+                    rel.display()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -6,6 +6,9 @@
 
 use std::net::IpAddr;
 
+pub(super) mod coverage;
+pub(super) mod udp;
+
 use super::{Cause, Check, CheckStatus, Facts, Severity, list};
 use crate::evidence::{ResolverState, TcpAttempt, TcpOutcome, Unfinished, secs};
 use crate::plan::Origin;
@@ -295,7 +298,7 @@ fn port_check(facts: &Facts, spec: &PortSpec) -> Check {
         summary: String::new(),
         reason: None,
     };
-    let secondary = match super::coverage::PortCoverage::of(facts, port) {
+    let secondary = match coverage::PortCoverage::of(facts, port) {
         Some(coverage) => Some(coverage.summary()),
         None => stats.secondary_summary(),
     };

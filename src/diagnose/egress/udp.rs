@@ -3,7 +3,7 @@
 //! same, and the tunnels fall back to TLS over TCP. An ICMP rejection, by contrast, is a
 //! definite answer from the path.
 
-use super::{Cause, Check, CheckStatus, Facts, Severity, list};
+use crate::diagnose::{Cause, Check, CheckStatus, Facts, Severity, list};
 use crate::evidence::{UdpOutcome, UdpProbe};
 
 fn on_port<'a>(facts: &Facts<'a>, port: u16) -> Vec<&'a UdpProbe> {
@@ -28,7 +28,7 @@ fn line(p: &UdpProbe) -> String {
 }
 
 /// `egress.udp_<port>_rejected` (ICMP answers) and `egress.udp_<port>_unanswered` (silence).
-pub(super) fn unanswered(facts: &Facts) -> Vec<Cause> {
+pub(in crate::diagnose) fn unanswered(facts: &Facts) -> Vec<Cause> {
     let plan = &facts.evidence.plan;
     let mut causes = Vec::new();
     for (order, &port) in plan.udp.ports.iter().enumerate() {
@@ -90,7 +90,7 @@ pub(super) fn unanswered(facts: &Facts) -> Vec<Cause> {
 }
 
 /// One check line per UDP port of the profile.
-pub(super) fn checks(facts: &Facts) -> Vec<Check> {
+pub(in crate::diagnose) fn checks(facts: &Facts) -> Vec<Check> {
     facts
         .evidence
         .plan
@@ -150,8 +150,8 @@ pub(super) fn checks(facts: &Facts) -> Vec<Check> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
-    use super::super::{CheckStatus, Severity, diagnose};
+    use crate::diagnose::testing::*;
+    use crate::diagnose::{CheckStatus, Severity, diagnose};
     use crate::evidence::{UdpOutcome, UdpProbe};
     use crate::plan::Origin;
 
@@ -180,7 +180,7 @@ mod tests {
         let silent = diagnose(&with_udp(UdpOutcome::NoAnswer { ms: 3000 }));
         assert_eq!(silent.causes[0].id, "egress.udp_443_unanswered");
         assert_eq!(silent.causes[0].severity, Severity::Info);
-        assert_eq!(silent.verdict, super::super::Verdict::Ready);
+        assert_eq!(silent.verdict, crate::diagnose::Verdict::Ready);
         let check = silent.checks.iter().find(|c| c.id == "udp.443").unwrap();
         assert!(
             check.summary.contains("UDP cannot prove a block"),

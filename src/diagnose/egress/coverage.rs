@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 
-use super::{Cause, Facts, Severity, list};
+use crate::diagnose::{Cause, Facts, Severity, list};
 use crate::evidence::{TcpAttempt, TcpOutcome};
 use crate::plan::Origin;
 
@@ -85,7 +85,7 @@ fn cut(outcome: &TcpOutcome) -> bool {
 
 /// `egress.tcp_<port>_partial` from the audit: whole regions silent on a port while others
 /// connect.
-pub(super) fn partial(facts: &Facts) -> Vec<Cause> {
+pub(in crate::diagnose) fn partial(facts: &Facts) -> Vec<Cause> {
     facts
         .evidence
         .plan
