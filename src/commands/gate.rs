@@ -22,7 +22,9 @@ pub fn run(args: &GateArgs) -> Result<Exit, Error> {
     }
     let started = Instant::now();
     let mut out = std::io::stdout().lock();
-    for attempt in 1.. {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let report = probe_once(&prepared, false)?;
         write_report(&args.report, &report)?;
         // --output means what it means for check: also write the report there.
@@ -63,7 +65,6 @@ pub fn run(args: &GateArgs) -> Result<Exit, Error> {
             return Ok(Exit::Interrupted(signal));
         }
     }
-    unreachable!("the loop returns")
 }
 
 /// Waits `span`, or until a signal arrives (returned).
