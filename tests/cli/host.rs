@@ -49,21 +49,7 @@ fn can_run() -> bool {
 }
 
 fn check_host(root: &Path, extra: &[&str]) -> Run {
-    let profile = repo("fixtures/profiles/host-only.toml")
-        .display()
-        .to_string();
-    let root = root.display().to_string();
-    let mut args = vec![
-        "check",
-        "--profile",
-        &profile,
-        "--root",
-        &root,
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let run = run(&args);
+    let run = check_json(&repo("fixtures/profiles/host-only.toml"), root, extra);
     assert!(
         !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
         "the key leaked"

@@ -73,19 +73,11 @@ fn every_report_validates_against_the_schema() {
     assert!(checked >= 30, "only {checked} reports");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
     // A fresh report from this binary, and a newer minor's with unknown fields everywhere.
-    let root = repo("fixtures/roots/offline").display().to_string();
-    let profile = repo("fixtures/profiles/host-only.toml")
-        .display()
-        .to_string();
-    let fresh = run(&[
-        "check",
-        "--profile",
-        &profile,
-        "--root",
-        &root,
-        "--format",
-        "json",
-    ]);
+    let fresh = check_json(
+        &repo("fixtures/profiles/host-only.toml"),
+        &repo("fixtures/roots/offline"),
+        &[],
+    );
     let mut doc: serde_json::Value = serde_json::from_str(&fresh.stdout).unwrap();
     assert_eq!(violations(&schemas, index, &doc), "");
     doc["schema_version"] = "1.99".into();

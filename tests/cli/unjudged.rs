@@ -167,16 +167,11 @@ fn a_check_with_nothing_to_probe_is_not_ready() {
          [zen]\nranges = [\"198.18.0.0/15\"]\ncomplete = true\n\n\
          [[ports]]\nport = 443\nrequired = true\npurpose = \"x\"\nsource = \"y\"\n",
     );
-    let root = repo("fixtures/roots/offline").display().to_string();
-    let run = run(&[
-        "check",
-        "--profile",
-        &profile,
-        "--root",
-        &root,
-        "--format",
-        "json",
-    ]);
+    let run = check_json(
+        std::path::Path::new(&profile),
+        &repo("fixtures/roots/offline"),
+        &[],
+    );
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.top_cause(), "run.not_judged");
     assert!(

@@ -452,6 +452,23 @@ pub fn check_via(server: SocketAddr, extra: &[&str]) -> Run {
     run(&args)
 }
 
+/// `check --format json` with the profile file `profile` and `--root` at `root`, plus `extra`:
+/// a run that reads files only (the host-only and offline profiles contact nothing).
+pub fn check_json(profile: &Path, root: &Path, extra: &[&str]) -> Run {
+    let (profile, root) = (profile.display().to_string(), root.display().to_string());
+    let mut args = vec![
+        "check",
+        "--profile",
+        &profile,
+        "--root",
+        &root,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 /// `check` with the lab profile and `--root` at `fixtures/roots/<case>`, plus `extra`.
 pub fn check_root(case: &str, extra: &[&str]) -> Run {
     let root = repo(&format!("fixtures/roots/{case}"))
