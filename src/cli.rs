@@ -309,13 +309,13 @@ pub enum FeedFormat {
 #[derive(Debug, Args)]
 pub struct SizeArgs {
     /// Concurrent users per protocol, e.g. http=1200,rdp=300,ssh=400 (also vdi, smb, voice).
-    #[arg(long, value_name = "PROTOCOL=N,…")]
-    pub users: String,
+    #[arg(long, value_name = "PROTOCOL=N,…", value_parser = parse_users)]
+    pub users: UserMix,
     /// Failure domains (AZs, DC rows), each with its own connector group.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub domains: u32,
     /// The VM size to plan with: 2x4 (the minimum) or 4x8 (recommended).
-    #[arg(long, value_name = "SIZE", default_value = "4x8")]
+    #[arg(long, value_name = "SIZE", default_value = "4x8", value_parser = parse_vm_size)]
     pub vm: String,
     /// Also judge this VM: what its vCPUs and memory carry of the mix.
     #[arg(long)]
@@ -326,6 +326,27 @@ pub struct SizeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: CatalogFormat,
+}
+
+/// Concurrent users per protocol, as `size --users` reads them against the sizing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMix(pub Vec<(String, u64)>);
+
+/// `PROTOCOL=N,…`, every protocol one the sizing table knows.
+fn parse_users(text: &str) -> Result<UserMix, String> {
+    crate::sizing::table().parse_mix(text).map(UserMix)
+}
+
+/// A VM size the sizing table has.
+fn parse_vm_size(text: &str) -> Result<String, String> {
+    let table = crate::sizing::table();
+    match table.size(text) {
+        Some(_) => Ok(text.to_string()),
+        None => {
+            let known: Vec<&str> = table.sizes.iter().map(|s| s.name.as_str()).collect();
+            Err(format!("the table has {}", known.join(", ")))
+        }
+    }
 }
 
 /// What `size` and `causes` print: tables, for people, a ticket or a program.
@@ -455,6 +476,14 @@ impl Cli {
             Command::Explain(args) if args.reports.len() > 1 && !plain(args.show.format) => {
                 Err(Error::Usage(FLEET_FORMATS.into()))
             }
+            Command::Feed {
+                action: FeedCommand::Update(args),
+            } => match &args.from {
+                Some(from) if from.contains("://") && !from.starts_with("https://") => Err(
+                    Error::Usage(format!("feed update: {from}: only https:// URLs or files")),
+                ),
+                _ => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -624,6 +653,8 @@ mod usage_tests {
             &["zpa-preflight", "feed", "show", "--format", "markdown"],
             &["zpa-preflight", "chain", "host:port"],
             &["zpa-preflight", "chain", "a b"],
+            &["zpa-preflight", "size", "--users", "telnet=5"],
+            &["zpa-preflight", "size", "--users", "http=1", "--vm", "1x1"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

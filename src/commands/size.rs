@@ -11,16 +11,12 @@ use crate::render;
 pub fn run(args: &SizeArgs) -> Result<Exit, Error> {
     let table = crate::sizing::table();
     let usage = |m: String| Error::Usage(format!("size: {m}"));
-    let mix = table.parse_mix(&args.users).map_err(usage)?;
-    let vm = table.size(&args.vm).ok_or_else(|| {
-        let known: Vec<&str> = table.sizes.iter().map(|s| s.name.as_str()).collect();
-        usage(format!(
-            "--vm {}: the table has {}",
-            args.vm,
-            known.join(", ")
-        ))
-    })?;
-    let sizing = crate::sizing::plan(&table, &mix, args.domains, vm);
+    // --users and --vm were checked against the table by clap, before anything was read.
+    let mix = &args.users.0;
+    let vm = table
+        .size(&args.vm)
+        .ok_or_else(|| usage(format!("--vm {}: not in the table", args.vm)))?;
+    let sizing = crate::sizing::plan(&table, mix, args.domains, vm);
     let here = if args.here {
         crate::config::root_dir(&args.root)?;
         let read = |rel: &str| host::read_bounded(&args.root, rel, rootfs::CONFIG_CAP);
@@ -34,7 +30,7 @@ pub fn run(args: &SizeArgs) -> Result<Exit, Error> {
         };
         Some(crate::sizing::here(
             &table,
-            &mix,
+            mix,
             args.domains,
             vcpus,
             memory,
