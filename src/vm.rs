@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 /// A file of the inspected system: the root it lives under (`--root`) and its path inside it.
 /// The plan names files this way and the probes read them this way, inside the root as a
-/// chroot would; the two halves are never joined and split again. On the wire it is the joined
-/// path, as reports have always carried it; a path read back from a report is shown, never
-/// read, so it comes back whole under `/`.
+/// chroot would; the two halves are never joined and split again. A file of this host named by
+/// the user (`--log`) has no root: it is the path as given, relative to the current directory
+/// when it is relative. On the wire it is the joined path, as reports have always carried it;
+/// a path read back from a report is shown, never read, so it comes back as that one path.
 #[derive(
     Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
@@ -34,14 +35,20 @@ impl VmPath {
         }
     }
 
-    /// A file of this host, named by the user (`--log`): under `/`, whatever `--root` says.
+    /// A file of this host, named by the user (`--log`), whatever `--root` says: the path as
+    /// given, no root.
     pub fn host(path: impl Into<PathBuf>) -> VmPath {
-        VmPath::new("/", path)
+        VmPath::new(PathBuf::new(), path)
+    }
+
+    /// Whether this is a file of this host as named, not one under a root.
+    pub fn is_host(&self) -> bool {
+        self.root.as_os_str().is_empty()
     }
 
     /// The one joined path, for people and for the report.
     pub fn joined(&self) -> PathBuf {
-        if self.root == Path::new("/") && self.rel.is_absolute() {
+        if self.is_host() || (self.root == Path::new("/") && self.rel.is_absolute()) {
             return self.rel.clone();
         }
         self.root
@@ -233,7 +240,10 @@ mod tests {
                 "/etc/pki/tls/cert.pem",
                 "/mnt/vm/etc/pki/tls/cert.pem",
             ),
-            ("/", "/tmp/connector.log", "/tmp/connector.log"),
+            ("roots/vm", RESOLV_CONF, "roots/vm/etc/resolv.conf"),
+            // A --log as the user named it: no root, relative stays relative.
+            ("", "/tmp/connector.log", "/tmp/connector.log"),
+            ("", "logs/connector.log", "logs/connector.log"),
         ] {
             let path = VmPath::new(root, rel);
             assert_eq!(path.to_string(), joined);

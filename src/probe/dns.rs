@@ -275,7 +275,7 @@ mod tests {
     fn state_of(contents: &str) -> ResolverState {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(contents.as_bytes()).unwrap();
-        read_resolv_conf(&crate::vm::VmPath::host(file.path())).0
+        read_resolv_conf(&crate::vm::VmPath::new("/", file.path())).0
     }
 
     #[test]

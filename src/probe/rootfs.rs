@@ -40,7 +40,7 @@ pub enum Refusal {
 /// The host path to open for `path`: resolved inside its root as a chroot would (a link in an
 /// image never reaches a host file), or as given for a file of this host.
 pub fn host_path(path: &crate::vm::VmPath) -> Result<PathBuf, Refusal> {
-    if path.root == Path::new("/") {
+    if path.is_host() || path.root == Path::new("/") {
         return Ok(path.joined());
     }
     RootFs::new(&path.root).resolve(&path.rel)

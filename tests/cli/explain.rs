@@ -347,3 +347,45 @@ fn the_fleet_names_hosts_by_the_machine_their_reports_inspected() {
         "{text}"
     );
 }
+
+/// The paths a report names come back from `explain` as they were written, a relative
+/// `--root` included (a review found them turned into absolute paths).
+#[test]
+fn a_reports_paths_survive_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("r.json");
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let made = run(&[
+        "check",
+        "--profile",
+        &profile,
+        "--root",
+        "fixtures/roots/offline",
+        "--log",
+        "relative/connector.log",
+        "--output",
+        saved.to_str().unwrap(),
+    ]);
+    assert_ne!(made.code, 2, "{}", made.stderr);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let explained = run(&["explain", saved.to_str().unwrap(), "--format", "json"]);
+    let again = explained.json();
+    for pointer in [
+        "/evidence/plan/resolver",
+        "/evidence/plan/logs",
+        "/evidence/plan/system_trust",
+    ] {
+        assert_eq!(
+            written.pointer(pointer),
+            again.pointer(pointer),
+            "{pointer}"
+        );
+    }
+    assert_eq!(
+        written.pointer("/evidence/plan/logs/0").unwrap(),
+        "relative/connector.log"
+    );
+}

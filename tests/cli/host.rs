@@ -338,3 +338,63 @@ pub(crate) fn connector_clock_corrections_and_deleted_connectors() {
         run.json()["causes"]
     );
 }
+
+/// A `--log` is a file of this host as the user named it: a relative one is read from the
+/// current directory, whatever `--root` says, by `check` and `bundle` alike (a review found it
+/// read from `/`, the verdict flipped to ready and the bundle without it).
+#[test]
+fn a_relative_log_is_read_from_the_current_directory() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cwd.path().join("host")).unwrap();
+    std::fs::write(
+        cwd.path().join("host/connector.log"),
+        "2026-12-01 10:00:00 DNS resolution failed for co2br.prod.zpath.net\n",
+    )
+    .unwrap();
+    let profile = repo("fixtures/profiles/host-only.toml")
+        .display()
+        .to_string();
+    let root = repo("fixtures/roots/offline").display().to_string();
+    let common = [
+        "--profile",
+        &profile,
+        "--root",
+        &root,
+        "--log",
+        "host/connector.log",
+    ];
+    let in_cwd = |args: &[&str]| {
+        run_command(
+            std::process::Command::new(bin())
+                .current_dir(cwd.path())
+                .env("NO_COLOR", "1")
+                .args(args),
+        )
+    };
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(common);
+    let checked = in_cwd(&args);
+    assert_eq!(checked.code, 3, "{}", checked.stderr);
+    assert_eq!(
+        checked.top_cause(),
+        "dns.unresolvable",
+        "{}",
+        checked.stdout
+    );
+    let logs = &checked.json()["evidence"]["host"]["logs"];
+    assert_eq!(logs[0]["path"], "host/connector.log", "{logs}");
+    let mut args = vec!["bundle", "-o", "b.tar.gz"];
+    args.extend(common);
+    let bundled = in_cwd(&args);
+    assert_eq!(bundled.code, 3, "{}{}", bundled.stdout, bundled.stderr);
+    let listing = std::process::Command::new("tar")
+        .args(["tzf", "b.tar.gz"])
+        .current_dir(cwd.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&listing.stdout).contains("logs/0-connector.log"),
+        "{}",
+        String::from_utf8_lossy(&listing.stdout)
+    );
+}
