@@ -411,7 +411,7 @@ Pin a broker CA seen on a known-good path (no SSL inspection):
   zpa-preflight check --trust broker=broker-ca.pem
 Exit codes: 0 a chain was presented, 2 usage error, 3 no chain (the handshake failed).";
 
-/// How `gate` and `bundle` print, and where `check --dry-run` is refused.
+/// What `gate` prints, and where to see what it would contact.
 pub const GATE_HELP: &str = "\
 gate prints one plain line per attempt; the JSON report goes to --report (and --output).
 zpa-preflight check --dry-run shows what gate would contact.

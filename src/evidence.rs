@@ -670,6 +670,26 @@ pub struct FollowUp {
 }
 
 impl HandshakeResult {
+    /// A short human label.
+    pub fn label(&self) -> String {
+        match self {
+            HandshakeResult::Completed { protocol, ms } => {
+                format!("completed ({protocol}, {ms} ms)")
+            }
+            HandshakeResult::Alert { alert } => format!("alert {alert}"),
+            HandshakeResult::Reset => "reset by the peer".into(),
+            HandshakeResult::Closed => "closed by the peer".into(),
+            HandshakeResult::TimedOut { ms } => format!("no answer in {}", secs(*ms)),
+            HandshakeResult::ConnectFailed { detail } => format!("no TCP connect ({detail})"),
+            HandshakeResult::Failed { detail } => format!("failed ({detail})"),
+            HandshakeResult::ProxyUnreachable { detail } => format!("proxy unreachable ({detail})"),
+            HandshakeResult::ProxyRefused { status } => {
+                format!("proxy refused the CONNECT ({status})")
+            }
+            HandshakeResult::Unfinished(why) => why.label().into(),
+        }
+    }
+
     /// TCP connected, then the handshake was cut off before a usable certificate: reset,
     /// closed, silent, alerted, or failed. What a follow-up can tell apart.
     pub fn cut_off(&self) -> bool {

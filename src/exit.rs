@@ -33,8 +33,9 @@ impl Exit {
         }
     }
 
-    /// The code for a failure of the tool: bad input is a usage error (2), anything else a
-    /// tool failure (1).
+    /// The code for a run that ended in an error: bad input (a flag, a file, a feed that cannot
+    /// be used) is a usage error (2); a host that presented no chain to `chain` is blocked (3),
+    /// as a check that could not reach it; anything else is a failure of the tool (1).
     pub fn from_error(error: &Error) -> Exit {
         match error {
             Error::Input(_) | Error::Usage(_) => Exit::Usage,

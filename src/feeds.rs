@@ -23,7 +23,7 @@ pub const DEFAULT_CACHE: &str = "/var/cache/zpa-preflight";
 /// Largest feed body accepted (the cenr feed is about 300 KB pretty-printed).
 const MAX_BODY: u64 = 16 << 20;
 
-pub use crate::error::FeedUpdateError;
+use crate::error::FeedUpdateError;
 
 /// One cached feed: the validated ranges, where and when they were fetched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

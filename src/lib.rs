@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Each module has a stage, in this order: the leaves (`address`, `causes` — what the tool can
-//! conclude —, `x509`, `certs` (certificates as people hand them over), `secrets`, `vm`, `error`, `files` (the one bounded reader and atomic writer), `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
+//! conclude —, `x509`, `certs` (certificates as people hand them over), `secrets`, `text` (the one escaping of hostile text), `vm`, `error`, `files` (the one bounded reader and atomic writer), `interrupt`, `sizing`), `profile`, `plan`, `evidence`, `probe` and `feeds` (the
 //! I/O), `diagnose`, `report`, `exit`, `fleet`, `render`, `redact`, `bundle`, `cli` (and `manual`, the man pages and completions made from it), `config` (what the flags mean for a run), `commands` (one file per subcommand, and the dispatcher). A
 //! module uses its own stage and earlier ones only (`tests/cli/architecture.rs` checks the
 //! imports), so nothing imports a later stage and there is no circle.
@@ -47,5 +47,6 @@ pub mod render;
 pub mod report;
 pub mod secrets;
 pub mod sizing;
+pub mod text;
 pub mod vm;
 pub mod x509;

@@ -17,6 +17,12 @@
 //!   read by an older tool fails on that value, and says the report is newer than the tool
 //!   (below) rather than giving a bare field error. A variant that changes the meaning of one
 //!   an older reader knows is a major bump.
+//!
+//!   1.9 bent this once, knowingly: an HTTPS `Date` estimate or a gateway echo that the run's
+//!   deadline or a signal cut short was left out (the estimate) or written as a `failed` in
+//!   words (the echo); it is now `deadline_reached` or `interrupted`, as every other probe's
+//!   outcome always was. A 1.8 tool refuses such a report, saying it is newer; the report of a
+//!   run whose `Date` and echo finished (nearly every run) loads in 1.8 as before.
 
 use std::path::Path;
 
@@ -195,5 +201,14 @@ fn json_error(e: &serde_json::Error) -> String {
     let message = message
         .rfind(" at line ")
         .map_or(message.as_str(), |cut| &message[..cut]);
+    // An outcome is a tagged enum with `Unfinished` as its fallback, so serde cannot say which
+    // of the two went wrong: say what it could be instead of "did not match any variant".
+    let message = match message.strip_prefix("data did not match any variant of untagged enum ") {
+        Some(outcome) => format!(
+            "not a {outcome} this version reads: its \"kind\" is unknown here, or a field that \
+             kind needs is missing or of the wrong type"
+        ),
+        None => message.to_string(),
+    };
     format!("line {}, column {}: {message}", e.line(), e.column())
 }

@@ -5,6 +5,8 @@
 //! does not parse yields an error string for the evidence, never a panic.
 
 use serde::{Deserialize, Serialize};
+
+use crate::text::printable;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 
@@ -105,7 +107,7 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
             .general_names
             .iter()
             .filter_map(|name| match name {
-                GeneralName::DNSName(dns) => Some(printable(dns)),
+                GeneralName::DNSName(dns) => Some(printable(dns).into_owned()),
                 GeneralName::IPAddress(bytes) => ip_text(bytes),
                 _ => None,
             })
@@ -165,30 +167,16 @@ pub fn pem(der: &[u8]) -> String {
 
 fn name(n: &X509Name) -> Name {
     let values = |it: &mut dyn Iterator<Item = &AttributeTypeAndValue>| {
-        it.filter_map(|attr| attr.as_str().ok().map(printable))
+        it.filter_map(|attr| attr.as_str().ok().map(|v| printable(v).into_owned()))
             .collect()
     };
     Name {
-        text: printable(&n.to_string()),
+        text: printable(&n.to_string()).into_owned(),
         cn: values(&mut n.iter_common_name()),
         o: values(&mut n.iter_organization()),
         ou: values(&mut n.iter_organizational_unit()),
         email: values(&mut n.iter_email()),
     }
-}
-
-/// Text from outside (a peer's certificate, a log line) with control characters escaped: an
-/// escape sequence in a CA name or a log must not reach the reader's terminal.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 fn ip_text(bytes: &[u8]) -> Option<String> {
@@ -266,8 +254,8 @@ mod tests {
     #[test]
     fn peer_text_is_printable() {
         assert_eq!(
-            printable("Acme\u{1b}]0;x\u{7} CA"),
-            "Acme\\u{1b}]0;x\\u{7} CA"
+            printable("Acme\u{1b}]0;x\u{7} CA \u{202e}"),
+            "Acme\\u{1b}]0;x\\u{7} CA \\u{202e}"
         );
         assert_eq!(printable("Zscaler Root CA"), "Zscaler Root CA");
     }

@@ -29,8 +29,10 @@ pub fn run(args: &ChainArgs) -> Result<Exit, Error> {
     let (handshake, ders) = captured.map_err(Error::NoChain)?;
     if ders.is_empty() {
         return Err(Error::NoChain(format!(
-            "{}:{} presented no certificate ({:?})",
-            handshake.addr, handshake.port, handshake.result
+            "{}:{} presented no certificate: {}",
+            handshake.addr,
+            handshake.port,
+            handshake.result.label()
         )));
     }
     if args.format == ChainFormat::Pem && ders.len() < 2 {

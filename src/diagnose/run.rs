@@ -3,8 +3,9 @@
 use super::{Cause, Check, CheckStatus, Facts, Severity};
 use crate::evidence::{Evidence, Outcome, Unfinished, secs};
 
-/// How many probes of each kind the run left unfinished, for one reason or any: counted
-/// through [`Outcome`], the same way for every kind of probe.
+/// How many probes the run left unfinished, for one reason or any, counted through
+/// [`Outcome`]: DNS queries, connects and handshakes, time queries (SNTP and HTTPS `Date`). A
+/// datagram, a follow-up or the echo left unfinished decides nothing, and is not counted.
 struct Left {
     queries: usize,
     connects: usize,

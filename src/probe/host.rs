@@ -447,7 +447,7 @@ const EXCERPTS_PER_PATTERN: usize = 5;
 /// A log line as kept: control characters escaped (a line may carry terminal escape
 /// sequences: printed as is, an OSC sequence retitles the reader's terminal), then shortened.
 fn shorten(line: &str) -> String {
-    let line = crate::x509::printable(line.trim());
+    let line = crate::text::printable(line.trim()).into_owned();
     if line.chars().count() <= EXCERPT {
         line
     } else {

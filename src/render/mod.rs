@@ -47,25 +47,9 @@ impl ColorChoice {
     }
 }
 
-/// `text` safe to print on a terminal: every control character (C0, DEL, C1) and every
-/// bidirectional override is shown as an escape (`\u{1b}`), so hostile text from a report, a
-/// profile, a file name or a peer can neither drive the terminal nor forge lines.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let hostile =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(hostile) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if hostile(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+/// The one escaping of hostile text, for every renderer (it lives in a leaf, [`crate::text`],
+/// so that the certificate summaries and log excerpts the probes record use it too).
+pub use crate::text::printable;
 
 /// `value` with every string in it made [`printable`]: what the text renderers are given, so
 /// no field of a report (a saved one is anybody's text) reaches a terminal raw.

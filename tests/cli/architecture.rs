@@ -16,6 +16,7 @@ const STAGES: &[(&str, u8)] = &[
     ("x509", 0),
     ("certs", 0),
     ("secrets", 0),
+    ("text", 0),
     ("vm", 0),
     ("error", 0),
     ("files", 0),

@@ -389,3 +389,30 @@ fn a_reports_paths_survive_explain() {
         "relative/connector.log"
     );
 }
+
+/// An outcome this version cannot read is named as one, with what may be wrong with it, not
+/// as serde's "did not match any variant".
+#[test]
+fn an_unreadable_outcome_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("fixtures/reports/scenarios/egress.json")).unwrap();
+    for outcome in [
+        serde_json::json!({"kind": "quantum"}),
+        serde_json::json!({"kind": "timed_out"}),
+    ] {
+        let mut report: serde_json::Value = serde_json::from_str(&text).unwrap();
+        report["evidence"]["tcp"]["attempts"][0]["outcome"] = outcome.clone();
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, report.to_string()).unwrap();
+        let refused = run(&["explain", path.to_str().unwrap()]);
+        assert_eq!(refused.code, 2, "{outcome}");
+        assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+        assert!(
+            refused
+                .stderr
+                .contains("not a TcpOutcome this version reads"),
+            "{}",
+            refused.stderr
+        );
+    }
+}
