@@ -60,31 +60,49 @@ fn named_after(text: &str, prefix: &str) -> Vec<String> {
         .join("\n");
     let code = code.as_str();
     let mut found = Vec::new();
-    let mut rest = code;
-    while let Some(at) = rest.find(prefix) {
-        let after = &rest[at + prefix.len()..];
-        if let Some(group) = after.strip_prefix('{') {
-            // `use crate::{a, b::c}`: each first segment.
-            let end = group.find('}').unwrap_or(group.len());
-            for item in group[..end].split(',') {
-                let name: String = item
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                found.push(name);
-            }
-        } else {
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            found.push(name);
+    let mut from = 0;
+    while let Some(at) = code[from..].find(prefix).map(|i| from + i) {
+        from = at + prefix.len();
+        // Part of a longer path (`super::super::x` when looking for `super::`): not this one.
+        if code[..at].ends_with("::") {
+            continue;
         }
-        rest = after;
+        let after = &code[from..];
+        if let Some(group) = after.strip_prefix('{') {
+            // `use crate::{a, b::{c, d}, e}`: each first segment at the group's own depth.
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.push(first_segment(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 || c != '{' {
+                    item.push(c);
+                }
+            }
+            found.push(first_segment(&item));
+        } else {
+            found.push(first_segment(after));
+        }
     }
     found.retain(|n| !n.is_empty());
     found
+}
+
+/// The leading identifier of a path.
+fn first_segment(path: &str) -> String {
+    path.trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -148,8 +166,11 @@ fn no_module_imports_a_later_stage() {
 
 #[test]
 fn the_import_scanner_sees_every_form() {
-    let text = "use crate::plan::Plan;\nuse crate::{evidence::X, probe};\n/// [`crate::render`]\nlet a = crate::exit::Exit::Ready; // crate::cli\n#[cfg(test)]\nuse crate::app;";
-    assert_eq!(uses(text), ["plan", "evidence", "probe", "exit"]);
+    let text = "use crate::plan::Plan;\nuse crate::{evidence::X, probe};\n/// [`crate::render`]\nlet a = crate::exit::Exit::Ready; // crate::cli\nuse crate::{report::{A, B}, fleet};\n#[cfg(test)]\nuse crate::app;";
+    assert_eq!(
+        uses(text),
+        ["plan", "evidence", "probe", "exit", "report", "fleet"]
+    );
 }
 
 /// Every `super::<name>` a file names in code outside its tests: its uses of sibling modules.
@@ -158,11 +179,14 @@ fn sibling_uses(text: &str) -> Vec<String> {
 }
 
 /// Inside each folder too, the modules use one another one way: no circle between siblings
-/// (a folder's `mod.rs` is its root, which its children may use).
+/// (a folder's `mod.rs` is its root, which its children may use). A subfolder is one sibling,
+/// with every use its files make of the folder: `super::x` from its `mod.rs`,
+/// `super::super::x` from its files, and `crate::<folder>::x` from anywhere in it.
 #[test]
 fn no_circle_inside_a_folder() {
+    let src = repo("src");
     let mut folders = Vec::new();
-    let mut stack = vec![repo("src")];
+    let mut stack = vec![src.clone()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -174,16 +198,42 @@ fn no_circle_inside_a_folder() {
     }
     let mut circles = Vec::new();
     for folder in folders {
-        let modules: BTreeMap<String, Vec<String>> = std::fs::read_dir(&folder)
+        let module_path = folder
+            .strip_prefix(&src)
             .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-            .filter(|p| p.file_stem().is_some_and(|s| s != "mod"))
-            .map(|p| {
-                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-                (name, sibling_uses(&std::fs::read_to_string(&p).unwrap()))
-            })
-            .collect();
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("::");
+        let absolute = format!("crate::{module_path}::");
+        let mut modules: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                // One sibling: its mod.rs at one level below, its files at two.
+                let mut uses = Vec::new();
+                let mut files = Vec::new();
+                sources(&path, &mut files);
+                for file in files {
+                    let text = std::fs::read_to_string(&file).unwrap();
+                    let depth = file.strip_prefix(&path).unwrap().components().count();
+                    let up = if file.file_stem().is_some_and(|s| s == "mod") && depth == 1 {
+                        "super::".to_string()
+                    } else {
+                        "super::".repeat(depth + 1)
+                    };
+                    uses.extend(named_after(&text, &up));
+                    uses.extend(named_after(&text, &absolute));
+                }
+                modules.insert(name, uses);
+            } else if path.extension().is_some_and(|e| e == "rs") && name != "mod" {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut uses = sibling_uses(&text);
+                uses.extend(named_after(&text, &absolute));
+                modules.insert(name, uses);
+            }
+        }
         // Depth-first, looking for a module reached again on its own path.
         fn visit(
             module: &str,
