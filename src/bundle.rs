@@ -7,7 +7,7 @@
 //! listed in the bundle's `MANIFEST`.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
 use crate::report::{self, Report};
@@ -124,6 +124,38 @@ pub fn write(
 /// Whether `bytes` are gzip (a bundle) rather than a JSON report.
 pub fn is_bundle(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// The reports of a fleet: every path given, folders expanded to their reports (`*.json`) and
+/// bundles (`*.gz`), in name order. An empty folder is an error: "0 connectors, none blocked"
+/// would be a pass.
+pub fn reports_in(given: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut paths = Vec::new();
+    for path in given {
+        if !path.is_dir() {
+            paths.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<_> = std::fs::read_dir(path)
+            .map_err(|source| InputError::Read {
+                file: path.display().to_string(),
+                source,
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "gz"))
+            .collect();
+        found.sort();
+        // An empty folder is no fleet: "0 connectors, none blocked" would be a pass.
+        if found.is_empty() {
+            return Err(InputError::invalid(
+                path.display().to_string(),
+                "holds no report (*.json) or bundle (*.gz): nothing to explain",
+            ));
+        }
+        paths.extend(found);
+    }
+    Ok(paths)
 }
 
 /// A saved report or bundle, whichever `path` holds, read once through the bounded reader.

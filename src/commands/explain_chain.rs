@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::cli::ExplainArgs;
 use crate::error::{Error, InputError};
-use crate::plan::{self, Overrides};
+use crate::plan::{Overrides, Plan};
 use crate::probe;
 use crate::profile;
 use crate::report::Report;
@@ -23,51 +23,18 @@ pub fn judge(file: &Path, args: &ExplainArgs) -> Result<Report, Error> {
         .iter()
         .filter_map(|der| crate::x509::summarize(der).ok())
         .collect();
+    crate::diagnose::judgeable(&summaries, &profile::interceptors())
+        .map_err(|m| InputError::invalid(&shown, m))?;
     let sni = args
         .sni
         .clone()
         .unwrap_or_else(|| crate::x509::presented_for(&summaries));
-    // A file of CA certificates only (a user's export of "the proxy's CA") has no server to
-    // judge: it is judged by its CAs when the catalogue names their product, and otherwise
-    // says what it holds and what to pass instead.
-    if !summaries.is_empty()
-        && summaries.iter().all(|c| c.is_ca)
-        && crate::diagnose::ca_product(&summaries, &profile::interceptors()).is_none()
-    {
-        let held: Vec<String> = summaries
-            .iter()
-            .map(|c| format!("{} sha256 {}", c.subject.text, c.sha256))
-            .collect();
-        return Err(InputError::invalid(
-            &shown,
-            format!(
-                "holds only CA certificates ({}), of no catalogued inspection product: pass \
-                 the chain a server presented (leaf first, e.g. the output of openssl \
-                 s_client -showcerts), or, if this CA is your own broker anchor, pass it with \
-                 --trust",
-                held.join("; ")
-            ),
-        )
-        .into());
-    }
-    let class = profile
-        .names
-        .iter()
-        .find(|n| n.host.as_str().eq_ignore_ascii_case(&sni))
-        .map_or(plan::TrustClass::Broker, |n| n.role.into());
     let overrides = Overrides {
         trust: anchors.iter().map(probe::tls::Anchor::describe).collect(),
         ignore: args.judge.ignore.clone(),
         ..Overrides::default()
     };
-    // A saved chain is judged away from the VM it came from: no VM configuration applies.
-    let plan = plan::plan(
-        &profile,
-        &overrides,
-        &plan::SystemConfig::default(),
-        Path::new("/"),
-    )
-    .offline();
+    let (plan, class) = Plan::for_saved_chain(&profile, &overrides, &sni);
     let verifiers = probe::tls::Verifiers::offline(&anchors);
     let handshake = probe::tls::saved(&ders, &shown, &sni, class, &verifiers);
     let evidence = crate::evidence::Evidence::offline(plan, vec![handshake]);

@@ -419,6 +419,25 @@ fn product<'a>(chain: &[&CertSummary], catalog: &'a [Interceptor]) -> Option<Pro
     catalogued(cas(), key_ids, names, catalog)
 }
 
+/// Whether a saved chain can be judged: a file of CA certificates only (a user's export of
+/// "the proxy's CA") has no server to judge, and is judged by its CAs only when the catalogue
+/// names their product. Otherwise, what it holds and what to pass instead.
+pub fn judgeable(chain: &[CertSummary], catalog: &[Interceptor]) -> Result<(), String> {
+    if chain.is_empty() || !chain.iter().all(|c| c.is_ca) || ca_product(chain, catalog).is_some() {
+        return Ok(());
+    }
+    let held: Vec<String> = chain
+        .iter()
+        .map(|c| format!("{} sha256 {}", c.subject.text, c.sha256))
+        .collect();
+    Err(format!(
+        "holds only CA certificates ({}), of no catalogued inspection product: pass the chain a \
+         server presented (leaf first, e.g. the output of openssl s_client -showcerts), or, if \
+         this CA is your own broker anchor, pass it with --trust",
+        held.join("; ")
+    ))
+}
+
 /// The product a file of CA certificates alone belongs to (a user's export of "the proxy's
 /// CA", with no server chain): matched on any of their keys or on any attribute of their
 /// names, subject or issuer.

@@ -33,7 +33,7 @@ use crate::evidence::{Evidence, NameResolution};
 use crate::profile::NameSpec;
 
 pub use crate::causes::Severity;
-pub use chain::ca_product;
+pub use chain::{ca_product, judgeable};
 
 /// The status of a check that `causes` speak for: the worst severity among them.
 fn status_of(causes: &[Cause]) -> CheckStatus {

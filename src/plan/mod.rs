@@ -330,6 +330,23 @@ impl Plan {
         .filter(|proxy| !proxy.bypasses(host, addr))
     }
 
+    /// What judges a chain saved elsewhere and presented for `sni` (`explain --chain`): the
+    /// profile's yardsticks with nothing to contact and no VM's configuration, and the class
+    /// `sni` has there (a control host of the profile as one, any other name as a broker).
+    pub fn for_saved_chain(
+        profile: &crate::profile::Profile,
+        overrides: &Overrides,
+        sni: &str,
+    ) -> (Plan, TrustClass) {
+        let class = profile
+            .names
+            .iter()
+            .find(|n| n.host.as_str().eq_ignore_ascii_case(sni))
+            .map_or(TrustClass::Broker, |n| n.role.into());
+        let plan = plan(profile, overrides, &SystemConfig::default(), Path::new("/")).offline();
+        (plan, class)
+    }
+
     /// The same yardsticks with nothing to contact or read: for judging evidence brought from
     /// elsewhere (`explain --chain`), where every probe is "not run".
     pub fn offline(mut self) -> Plan {
@@ -635,6 +652,21 @@ mod tests {
 
     fn app() -> Profile {
         profile::load(profile::DEFAULT_PROFILE).unwrap()
+    }
+
+    /// A saved chain is judged with nothing to contact, as the class its name has.
+    #[test]
+    fn a_saved_chain_is_judged_as_its_names_class() {
+        for (sni, class) in [
+            ("co2br.prod.zpath.net", TrustClass::Broker),
+            ("DIST.private.zscaler.com", TrustClass::Control),
+            ("proxy.corp.example", TrustClass::Broker),
+            ("", TrustClass::Broker),
+        ] {
+            let (plan, got) = Plan::for_saved_chain(&app(), &Overrides::default(), sni);
+            assert_eq!(got, class, "{sni}");
+            assert!(plan.names.is_empty() && plan.fixed_targets.is_empty() && plan.logs.is_empty());
+        }
     }
 
     #[test]
