@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rcgen::DnType;
 
 use crate::support::loopback::LoopbackLab;
+use crate::support::mint::{Minted, resigned};
 use crate::support::tls_server::{BrokerMode, TlsBroker};
 use crate::support::*;
 
@@ -136,43 +137,9 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// A minted chain: the CA's PEM, the leaf's PEM and the leaf's key.
-struct Minted {
-    ca: String,
-    leaf: String,
-    key: String,
-}
-
-/// Mints a CA named `dn` and a leaf for `leaf_cn` (and api.zpa.test) that carries the broker
-/// subject Zscaler documents, as re-signing products copy it.
+/// A chain re-signed by a CA named `dn`, for `leaf_cn` and api.zpa.test.
 fn mint(dn: &[(DnType, &str)], leaf_cn: &str) -> Minted {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    for (kind, value) in dn {
-        ca_params.distinguished_name.push(kind.clone(), *value);
-    }
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let mut leaf_params =
-        CertificateParams::new(vec![leaf_cn.to_string(), "api.zpa.test".to_string()]).unwrap();
-    for (kind, value) in [
-        (DnType::CountryName, "US"),
-        (DnType::StateOrProvinceName, "California"),
-        (DnType::LocalityName, "San Jose"),
-        (DnType::OrganizationName, "Zscaler"),
-        (DnType::OrganizationalUnitName, "Emerging Technologies"),
-        (DnType::CommonName, leaf_cn),
-    ] {
-        leaf_params.distinguished_name.push(kind, value);
-    }
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    Minted {
-        ca: ca.pem(),
-        leaf: leaf.pem(),
-        key: leaf_key.serialize_pem(),
-    }
+    resigned(dn, &[leaf_cn, "api.zpa.test"], Some(leaf_cn))
 }
 
 /// Writes `fixtures/chains/<case>/{ca.pem,chain.pem,key.pem}` for every case.

@@ -2,33 +2,15 @@
 //! of CA certificates, a run or a report where every deciding check was skipped. Each is a
 //! verdict (the product named, or `run.not_judged`) or one line and exit 2, never exit 0.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rcgen::DnType;
 
 use crate::support::*;
 
-/// A CA named `ca_dn`, and a leaf it signs for `sans` (none: a leaf that names nothing) with
-/// the broker subject a re-signing proxy copies. Returns (the CA's PEM, the leaf then the CA).
+/// A CA named `ca_dn`, and a leaf it signs for `sans` with the broker subject a re-signing
+/// proxy copies. Returns (the CA's PEM, the leaf then the CA).
 fn resigned(ca_dn: &[(DnType, &str)], sans: &[&str], leaf_cn: Option<&str>) -> (String, String) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    for (kind, value) in ca_dn {
-        ca_params.distinguished_name.push(kind.clone(), *value);
-    }
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let mut leaf_params =
-        CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    leaf_params.distinguished_name = rcgen::DistinguishedName::new();
-    leaf_params
-        .distinguished_name
-        .push(DnType::OrganizationName, "Zscaler");
-    if let Some(cn) = leaf_cn {
-        leaf_params.distinguished_name.push(DnType::CommonName, cn);
-    }
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    (ca.pem(), leaf.pem() + &ca.pem())
+    let minted = crate::support::mint::resigned(ca_dn, sans, leaf_cn);
+    (minted.ca.clone(), minted.leaf + &minted.ca)
 }
 
 const FORTINET: &[(DnType, &str)] = &[

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 pub mod feed_server;
 pub mod loopback;
+pub mod mint;
 pub mod netlab;
 pub mod sntp;
 pub mod tls_server;
