@@ -20,6 +20,7 @@ pub mod udp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -78,7 +79,7 @@ pub async fn run(
     let mut schedule = Schedule::new(plan);
     let mut running = JoinSet::new();
     for step in schedule.start() {
-        spawn(&mut running, &exec, step);
+        running.spawn(exec.clone().carry_out(step));
     }
     let mut seen = Seen::new(plan.names.len());
     while let Some(joined) = running.join_next().await {
@@ -86,7 +87,7 @@ pub async fn run(
         // Each name's connects start the moment its answer arrives.
         if let Done::Name(index, resolution) = &done {
             for step in schedule.answered(*index, &resolution.addresses()) {
-                spawn(&mut running, &exec, step);
+                running.spawn(exec.clone().carry_out(step));
             }
         }
         // A handshake TCP reached but something cut off: the follow-ups that tell what.
@@ -94,7 +95,7 @@ pub async fn run(
             && handshake.result.cut_off()
         {
             for step in schedule.cut_off(asked) {
-                spawn(&mut running, &exec, step);
+                running.spawn(exec.clone().carry_out(step));
             }
         }
         seen.record(done, progress);
@@ -105,21 +106,6 @@ pub async fn run(
     evidence.tcp.deadline_ms = u64::try_from(overall.as_millis()).unwrap_or(u64::MAX);
     local(plan, &mut evidence, debug_port).await;
     evidence
-}
-
-/// Spawns one step. A connect, the step an audit has thousands of in flight at once, is a
-/// task of its own shape ([`Executor::connect_task`]): a task is as large as its future, and
-/// through [`Executor::carry_out`] each connect carried the room of the largest step.
-fn spawn(running: &mut JoinSet<Done>, exec: &Arc<Executor>, step: Step) {
-    match step {
-        Step::Connect {
-            addr,
-            port,
-            origin,
-            sinkhole,
-        } => running.spawn(exec.clone().connect_task(addr, port, origin, sinkhole)),
-        step => running.spawn(exec.clone().carry_out(step)),
-    };
 }
 
 /// What one step returned.
@@ -406,15 +392,20 @@ impl Executor {
         }
     }
 
-    /// `work` under the cap on probes in flight, ended by the deadline or a signal: the one
-    /// wrapper every step goes through.
-    async fn bounded<F: Future>(&self, work: F) -> Result<F::Output, Unfinished> {
-        self.stop
-            .within(async {
+    /// The work `start` makes, under the cap on probes in flight, ended by the deadline or a
+    /// signal: the one wrapper every step goes through. One flat `select!`, and the work future
+    /// made inside it: an async fn keeps its argument beside the future it awaits, so a future
+    /// passed in (and through `Stop::within`) was held twice or three times, and a connect's
+    /// task was 2.8 KiB with 4,000 in flight at once.
+    async fn bounded<F: Future>(&self, start: impl FnOnce() -> F) -> Result<F::Output, Unfinished> {
+        tokio::select! {
+            biased;
+            out = async {
                 let _permit = self.permits.acquire().await.expect("never closed");
-                work.await
-            })
-            .await
+                start().await
+            } => Ok(out),
+            halt = self.stop.reached() => Err(halt),
+        }
     }
 
     /// The route to `proxy`, resolved once per run.
@@ -462,45 +453,45 @@ impl Executor {
             .expect("a TLS step is scheduled only with TLS ports or an echo page")
     }
 
-    /// Carries out one step; whatever happens, it returns what was seen. Every step but the
-    /// connect is boxed: thousands of connects are in flight at once in an audit, and a task
-    /// is as large as the largest step it may hold (unboxed, a handshake or a datagram's
-    /// buffer made each of 4,000 tasks 10 KiB: 128 MiB peak instead of 14).
-    async fn carry_out(self: Arc<Self>, step: Step) -> Done {
+    /// Carries out one step; whatever happens, it returns what was seen. Each step's future is
+    /// boxed on its own, so a task holds its step's work and no more: a task is as large as its
+    /// future, and one future for every kind of step is as large as the largest (unboxed, a
+    /// handshake made each of 4,000 connect tasks 10 KiB: 128 MiB peak instead of 14).
+    fn carry_out(self: Arc<Self>, step: Step) -> Pin<Box<dyn Future<Output = Done> + Send>> {
         match step {
-            Step::Resolve { index } => Box::pin(self.resolve(index)).await,
+            Step::Resolve { index } => Box::pin(async move { self.resolve(index).await }),
             Step::Connect {
                 addr,
                 port,
                 origin,
                 sinkhole,
-            } => {
-                self.clone()
-                    .connect_task(addr, port, origin, sinkhole)
-                    .await
-            }
+            } => Box::pin(self.connect(addr, port, origin, sinkhole)),
             Step::Datagram { addr, port, origin } => {
-                Box::pin(self.datagram(addr, port, origin)).await
+                Box::pin(async move { self.datagram(addr, port, origin).await })
             }
-            Step::Handshake { tls } => Box::pin(self.handshake(tls)).await,
-            Step::FollowUp { tls, change } => Box::pin(self.follow_up(tls, change)).await,
-            Step::Date { tls } => Box::pin(self.date(tls)).await,
-            Step::Sntp { server } => Box::pin(self.sntp(server)).await,
-            Step::Echo { host, path, via } => Box::pin(self.echo(host, path, via)).await,
-            Step::DebugPort { addr } => {
+            Step::Handshake { tls } => Box::pin(async move { self.handshake(tls).await }),
+            Step::FollowUp { tls, change } => {
+                Box::pin(async move { self.follow_up(tls, change).await })
+            }
+            Step::Date { tls } => Box::pin(async move { self.date(tls).await }),
+            Step::Sntp { server } => Box::pin(async move { self.sntp(server).await }),
+            Step::Echo { host, path, via } => {
+                Box::pin(async move { self.echo(host, path, via).await })
+            }
+            Step::DebugPort { addr } => Box::pin(async move {
                 let listening = self
-                    .bounded(tcp::connect(addr, self.timeout))
+                    .bounded(|| tcp::connect(addr, self.timeout))
                     .await
                     .ok()
                     .map(|outcome| outcome.connected());
                 Done::DebugPort(listening)
-            }
+            }),
         }
     }
 
     async fn resolve(&self, index: usize) -> Done {
         let host = &self.names[index];
-        let resolution = self.bounded(self.dns.resolve(host)).await;
+        let resolution = self.bounded(|| self.dns.resolve(host)).await;
         Done::Name(
             index,
             resolution.unwrap_or_else(|halt| {
@@ -515,11 +506,8 @@ impl Executor {
         )
     }
 
-    /// One connect as a task: the cap, the deadline (or a signal) and the probe's own timeout
-    /// in one flat future. Through [`Executor::bounded`] and [`Stop::within`], two nested async
-    /// fns that each keep their argument beside the future they await, a connect's task was
-    /// several times the connect itself.
-    async fn connect_task(
+    /// Owns its `Arc` so that its future is the task itself, with no wrapper around it.
+    async fn connect(
         self: Arc<Self>,
         addr: std::net::IpAddr,
         port: u16,
@@ -531,17 +519,10 @@ impl Executor {
             Some(range) => TcpOutcome::NotRun {
                 reason: format!("answer is {range}, not a real destination"),
             },
-            None => {
-                let dest = SocketAddr::new(addr, port);
-                tokio::select! {
-                    biased;
-                    outcome = async {
-                        let _permit = self.permits.acquire().await.expect("never closed");
-                        tcp::connect(dest, self.timeout).await
-                    } => outcome,
-                    halt = self.stop.reached() => TcpOutcome::Unfinished(halt),
-                }
-            }
+            None => self
+                .bounded(|| tcp::connect(SocketAddr::new(addr, port), self.timeout))
+                .await
+                .unwrap_or_else(TcpOutcome::Unfinished),
         };
         Done::Tcp(TcpAttempt {
             addr,
@@ -553,7 +534,7 @@ impl Executor {
 
     async fn datagram(&self, addr: std::net::IpAddr, port: u16, origin: Origin) -> Done {
         let outcome = self
-            .bounded(udp::probe(addr, port, self.timeout))
+            .bounded(|| udp::probe(addr, port, self.timeout))
             .await
             .unwrap_or_else(UdpOutcome::Unfinished);
         Done::Udp(UdpProbe {
@@ -577,7 +558,7 @@ impl Executor {
         );
         let verifiers = self.verifiers();
         let handshake = self
-            .bounded(tls::handshake(target, self.timeout, &verifiers))
+            .bounded(|| tls::handshake(target, self.timeout, &verifiers))
             .await;
         Done::Tls(
             asked,
@@ -602,7 +583,7 @@ impl Executor {
         let target = self.target(step).await;
         let verifiers = self.verifiers();
         let result = self
-            .bounded(tls::follow_up(target, change, self.timeout, &verifiers))
+            .bounded(|| tls::follow_up(target, change, self.timeout, &verifiers))
             .await
             .unwrap_or_else(HandshakeResult::Unfinished);
         Done::FollowUp(key, FollowUp { change, result })
@@ -612,7 +593,9 @@ impl Executor {
         let target = self.target(step).await;
         let verifiers = self.verifiers();
         let (host, addr) = (target.sni.clone(), target.addr);
-        let sample = self.bounded(date(&target, self.timeout, &verifiers)).await;
+        let sample = self
+            .bounded(|| date(&target, self.timeout, &verifiers))
+            .await;
         // An estimate the run stopped is recorded as unfinished, never dropped: a clock check
         // with fewer samples than it asked for says why.
         Done::Date(sample.unwrap_or_else(|halt| DateSample {
@@ -624,7 +607,7 @@ impl Executor {
 
     async fn sntp(&self, server: crate::plan::NtpServerPlan) -> Done {
         let sample = self
-            .bounded(clock::sntp(&server, &self.dns, self.timeout))
+            .bounded(|| clock::sntp(&server, &self.dns, self.timeout))
             .await;
         Done::Ntp(sample.unwrap_or_else(|halt| NtpSample {
             server: server.server.clone(),
@@ -640,14 +623,7 @@ impl Executor {
         let via = self.route(via).await;
         let verifiers = self.verifiers();
         let sample = self
-            .bounded(gateway::echo(
-                &host,
-                &path,
-                &self.dns,
-                self.timeout,
-                &verifiers,
-                via,
-            ))
+            .bounded(|| gateway::echo(&host, &path, &self.dns, self.timeout, &verifiers, via))
             .await;
         Done::Echo(sample.unwrap_or_else(|halt| EchoSample {
             host: host.to_string(),
@@ -718,8 +694,8 @@ fn unwrap_join<T>(joined: Result<T, tokio::task::JoinError>) -> T {
 }
 #[cfg(test)]
 mod tests {
-    /// A task's size is its largest step's: every step but the connect stays boxed, so that
-    /// 4,000 connects in flight cost a few MiB, not a hundred (measured by benches/scale.rs).
+    /// A task is its step's future, boxed on its own, so that 4,000 connects in flight cost a
+    /// few MiB, not a hundred (measured by benches/scale.rs).
     #[test]
     fn a_step_task_stays_small() {
         let plan = crate::plan::plan(
@@ -736,17 +712,26 @@ mod tests {
             let (_tx, rx) = tokio::sync::watch::channel(false);
             let stop = super::Stop::new(tokio::time::Instant::now(), rx);
             let exec = std::sync::Arc::new(super::Executor::new(&plan, &[], 10, stop));
-            let task = exec
-                .clone()
-                .carry_out(crate::plan::schedule::Step::Resolve { index: 0 });
-            let size = std::mem::size_of_val(&task);
-            assert!(size <= 4096, "a step task is {size} bytes");
-            // The connect, thousands at once in an audit, is a flat task of its own.
-            let ip = std::net::IpAddr::from([127, 0, 0, 1]);
-            let connect = exec.connect_task(ip, 9, crate::plan::Origin::Published, None);
-            let size = std::mem::size_of_val(&connect);
-            eprintln!("a connect task is {size} bytes");
-            assert!(size <= 1024, "a connect task is {size} bytes");
+            // Each step is a future of its own size: a lookup's at most 4 KiB, a connect's
+            // (thousands at once in an audit) under 1 KiB.
+            for (step, at_most) in [
+                (crate::plan::schedule::Step::Resolve { index: 0 }, 4096),
+                (
+                    crate::plan::schedule::Step::Connect {
+                        addr: std::net::IpAddr::from([127, 0, 0, 1]),
+                        port: 9,
+                        origin: crate::plan::Origin::Published,
+                        sinkhole: None,
+                    },
+                    1024,
+                ),
+            ] {
+                let what = format!("{step:?}");
+                let task = exec.clone().carry_out(step);
+                let size = std::mem::size_of_val(&*task);
+                eprintln!("{what}: {size} bytes");
+                assert!(size <= at_most, "{what}: {size} bytes");
+            }
         });
     }
 }
