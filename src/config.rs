@@ -26,9 +26,7 @@ pub struct Prepared {
 pub fn prepare(args: &ProbeArgs, ignore: &[String]) -> Result<Prepared, Error> {
     root_dir(&args.root)?;
     let profile = profile::load(&args.profile)?;
-    let zen = crate::feeds::zen_in_use(&profile, args.cidrs.as_deref(), &args.cache, |e| {
-        warn(format!("zpa-preflight: ignoring the feed cache: {e}"))
-    })?;
+    let zen = zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?;
     let anchors = anchors(&profile, &args.trust)?;
     // A pipe that never ends (`--log <(journalctl -f)`) is a source like any probe: read for
     // one probe timeout (what it has written by then, its backlog at least), and the run goes
@@ -46,6 +44,18 @@ pub fn prepare(args: &ProbeArgs, ignore: &[String]) -> Result<Prepared, Error> {
         anchors,
         _spool: spool,
     })
+}
+
+/// The Zen ranges `--cidrs`, the cache or the profile give ([`crate::feeds::zen_in_use`]); a
+/// cache that cannot be read is no reason to stop: one line on stderr says it is ignored.
+pub fn zen_in_use(
+    profile: &Profile,
+    cidrs: Option<&Path>,
+    cache: &Path,
+) -> Result<Option<crate::profile::feed::ZenRanges>, Error> {
+    Ok(crate::feeds::zen_in_use(profile, cidrs, cache, |e| {
+        warn(format!("zpa-preflight: ignoring the feed cache: {e}"))
+    })?)
 }
 
 /// The flags a plan takes as they are (the feed and the anchors are read apart).
@@ -71,7 +81,7 @@ fn probe_timeout(args: &ProbeArgs, profile: &Profile) -> Duration {
 }
 
 /// One line on stderr, made printable: it may quote a file name or a peer's text.
-pub fn warn(line: String) {
+fn warn(line: String) {
     eprintln!("{}", crate::render::printable(&line));
 }
 

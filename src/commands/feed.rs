@@ -64,10 +64,8 @@ pub fn update(args: &FeedUpdateArgs) -> Result<Exit, Error> {
 /// `feed show`: the ranges a check would use, where they come from, by region.
 pub fn show(args: &FeedShowArgs) -> Result<Exit, Error> {
     let profile = crate::profile::load(&args.profile)?;
-    let zen = feeds::zen_in_use(&profile, args.cidrs.as_deref(), &args.cache, |e| {
-        crate::config::warn(format!("zpa-preflight: ignoring the feed cache: {e}"))
-    })?
-    .unwrap_or(profile.zen);
+    let zen = crate::config::zen_in_use(&profile, args.cidrs.as_deref(), &args.cache)?
+        .unwrap_or(profile.zen);
     print(|out| match args.format {
         FeedFormat::Human => render::feed::human(out, &render::printable_value(&zen)),
         FeedFormat::Json => render::feed::json(out, &zen),
