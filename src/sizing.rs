@@ -59,9 +59,13 @@ pub struct Table {
     pub protocols: Vec<Protocol>,
 }
 
-/// The built-in table (`checks/sizing.toml`), validated by a test.
-pub fn table() -> Table {
-    toml::from_str(TABLE).expect("checks/sizing.toml is valid (tested)")
+/// The built-in table (`checks/sizing.toml`), validated by a test; parsed once, though the
+/// command line and `size` both read it.
+pub fn table() -> &'static Table {
+    static PARSED: std::sync::LazyLock<Table> = std::sync::LazyLock::new(|| {
+        toml::from_str(TABLE).expect("checks/sizing.toml is valid (tested)")
+    });
+    &PARSED
 }
 
 impl Table {
@@ -330,7 +334,7 @@ mod tests {
     fn sized(mix: &str, domains: u32, vm: &str) -> Sizing {
         let t = table();
         let mix = t.parse_mix(mix).unwrap();
-        plan(&t, &mix, domains, t.size(vm).unwrap())
+        plan(t, &mix, domains, t.size(vm).unwrap())
     }
 
     #[test]
@@ -404,21 +408,21 @@ mod tests {
         let t = table();
         let mix = t.parse_mix("rdp=500").unwrap();
         // A 2 vCPU VM reading 3.7 GiB of MemTotal is a 2x4.
-        let small = here(&t, &mix, 1, 2, 3822);
+        let small = here(t, &mix, 1, 2, 3822);
         assert_eq!(small.class.as_deref(), Some("2x4"));
         assert!(
             small.findings[1].contains("undersized"),
             "{:?}",
             small.findings
         );
-        let tiny = here(&t, &mix, 1, 1, 1900);
+        let tiny = here(t, &mix, 1, 1, 1900);
         assert_eq!(tiny.class, None);
         assert!(
             tiny.findings[0].contains("below the 2x4 minimum"),
             "{:?}",
             tiny.findings
         );
-        let big = here(&t, &mix, 1, 16, 65536);
+        let big = here(t, &mix, 1, 16, 65536);
         assert_eq!(big.class.as_deref(), Some("4x8"));
         assert!(big.findings.iter().any(|f| f.contains("past 8 vCPU")));
     }

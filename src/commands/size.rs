@@ -16,7 +16,7 @@ pub fn run(args: &SizeArgs) -> Result<Exit, Error> {
     let vm = table
         .size(&args.vm)
         .ok_or_else(|| usage(format!("--vm {}: not in the table", args.vm)))?;
-    let sizing = crate::sizing::plan(&table, mix, args.domains, vm);
+    let sizing = crate::sizing::plan(table, mix, args.domains, vm);
     let here = if args.here {
         crate::config::root_dir(&args.root)?;
         let read = |rel: &str| host::read_bounded(&args.root, rel, rootfs::CONFIG_CAP);
@@ -28,20 +28,14 @@ pub fn run(args: &SizeArgs) -> Result<Exit, Error> {
                 args.root.display()
             )));
         };
-        Some(crate::sizing::here(
-            &table,
-            mix,
-            args.domains,
-            vcpus,
-            memory,
-        ))
+        Some(crate::sizing::here(table, mix, args.domains, vcpus, memory))
     } else {
         None
     };
     print(|out| match args.format {
-        CatalogFormat::Human => render::size::human(out, &table, &sizing, here.as_ref()),
+        CatalogFormat::Human => render::size::human(out, table, &sizing, here.as_ref()),
         CatalogFormat::Json => render::size::json(out, &sizing, here.as_ref()),
-        CatalogFormat::Markdown => render::size::markdown(out, &table, &sizing, here.as_ref()),
+        CatalogFormat::Markdown => render::size::markdown(out, table, &sizing, here.as_ref()),
     })?;
     Ok(Exit::Ready)
 }
